@@ -1,0 +1,82 @@
+"""Ingest + normalise throughput on a realistic daily-crawl mix, images excluded.
+
+A synthetic week of a national crawl (default 40,000 active ads a day, 7 days: every active
+ad seen again each day, ~4 % edited a day, ~8 % withdrawn and replaced) is ingested into a
+fresh store, then ingested again. Prints sightings per second for the first day alone (all
+new ads), the whole week, and the re-ingestion of the already-ingested files.
+
+    .venv/bin/python benchmarks/ingest_throughput.py [--ads-per-day N] [--days D]
+        [--database-url postgresql+psycopg://127.0.0.1/test]
+
+Targets (issue 2): >= 5,000 sightings/s for the mix; >= 20,000 sightings/s re-ingesting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import text
+
+from _common import machine, timed
+from faisceau.config import Settings
+from faisceau.ingest.pipeline import Ingestor
+from faisceau.store import open_store
+from faisceau.synth.ads import Params, write_crawl
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ads-per-day", type=int, default=40_000)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="faisceau-bench-"))
+    try:
+        with timed() as gen:
+            written = write_crawl(Params(ads_per_day=args.ads_per_day, days=args.days,
+                                         seed=args.seed), work / "world")
+        files = written.files
+        print(f"machine: {machine()}")
+        print(f"store: {'PostgreSQL' if args.database_url else 'embedded (SQLite)'}")
+        print(f"crawl: {written.lines:,} sightings of {written.ads:,} ads over {args.days} days "
+              f"in {len(files)} files (generated in {gen[0]:.1f} s)")
+        store = open_store(Settings(home=work / "store", database_url=args.database_url))
+        if args.database_url:
+            with store.begin() as conn:
+                for table in ("ad_image", "ad_value", "sighting", "ad_version", "ad",
+                              "quarantine", "ingest_file"):
+                    conn.execute(text(f"TRUNCATE {table} CASCADE"))
+        ingestor = Ingestor(store, images=False)
+        with ingestor.session():
+            with timed() as first:
+                day1 = ingestor.ingest_paths(files[:1])
+            with timed() as rest:
+                others = ingestor.ingest_paths(files[1:])
+            with timed() as again:
+                repeat = ingestor.ingest_paths(files)
+        week = day1.read + others.read
+        week_s = first[0] + rest[0]
+        print(f"first day (all new):   {day1.read:>9,} sightings in {first[0]:6.1f} s = "
+              f"{day1.read / first[0]:>8,.0f} sightings/s")
+        print(f"following days:        {others.read:>9,} sightings in {rest[0]:6.1f} s = "
+              f"{others.read / rest[0]:>8,.0f} sightings/s "
+              f"({others.new_versions + others.new_ads:,} new ads or versions)")
+        print(f"whole week (the mix):  {week:>9,} sightings in {week_s:6.1f} s = "
+              f"{week / week_s:>8,.0f} sightings/s   target >= 5,000")
+        print(f"re-ingest, same files: {repeat.read:>9,} sightings in {again[0]:6.1f} s = "
+              f"{repeat.read / again[0]:>8,.0f} sightings/s   target >= 20,000")
+        assert repeat.already_ingested == repeat.read - repeat.set_aside
+        store.dispose()
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m faisceau``: the same as the ``faisceau`` command."""
+
+from faisceau.cli.main import main
+
+main()

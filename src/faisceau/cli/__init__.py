@@ -1,0 +1,1 @@
+"""The ``faisceau`` command line (Typer + Rich): thin commands over the packages below."""

@@ -1,0 +1,277 @@
+"""Entry point of the ``faisceau`` command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from faisceau.export.ads import write_ads
+from faisceau.ingest import quarantine as quarantine_store
+from faisceau.ingest.inspect import ad_history
+from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
+from faisceau.ingest.records import UnreadablePath, expand_paths
+from faisceau.store import Store, StoreUnavailable, open_store
+from faisceau.synth.ads import Params, write_crawl
+
+app = typer.Typer(help="faisceau: veille des annonces et renseignement criminel "
+                       "(TEH/proxénétisme).", no_args_is_help=True, pretty_exceptions_enable=False)
+ingest_app = typer.Typer(help="Load collected data into the store.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Records set aside at ingestion.", no_args_is_help=True)
+export_app = typer.Typer(help="Exports in the data contracts.", no_args_is_help=True)
+ads_app = typer.Typer(help="Look at ingested ads.", no_args_is_help=True)
+app.add_typer(ads_app, name="ads")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(export_app, name="export")
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known failures become one line on standard error and exit status 2."""
+    try:
+        yield
+    except (StoreUnavailable, UnreadablePath) as exc:
+        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def opened_store() -> Iterator[Store]:
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                    transient=False, disable=not console.is_terminal)
+
+
+def print_summary(summary: Summary, *, show_rejections: int = 20) -> None:
+    table = Table(title="Ingestion", show_header=False)
+    for label, value in (
+        ("fichiers", summary.files), ("lignes lues", summary.read),
+        ("nouvelles annonces", summary.new_ads), ("nouvelles versions", summary.new_versions),
+        ("passages répétés", summary.repeat_sightings),
+        ("déjà ingérées", summary.already_ingested),
+        ("mises de côté (quarantaine)", summary.set_aside),
+        ("quarantaine résolue", summary.resolved),
+    ):
+        table.add_row(label, f"{value:,}".replace(",", " "))
+    out.print(table)
+    for path, line, reason in summary.rejections[:show_rejections]:
+        out.print(f"  mise de côté: {path}:{line}: {reason}", highlight=False, soft_wrap=True)
+    if len(summary.rejections) > show_rejections:
+        more = len(summary.rejections) - show_rejections
+        out.print(f"  … et {more} autres: faisceau quarantine list", highlight=False)
+
+
+def run_ingest(store: Store, paths: list[Path], *, images: bool = True,
+               workers: int | None = None, chunk_lines: int = CHUNK_LINES) -> Summary:
+    files = expand_paths(paths)
+    total_bytes = sum(f.stat().st_size for f in files)
+    ingestor = Ingestor(store, images=images, workers=workers, chunk_lines=chunk_lines)
+    with _progress() as progress, ingestor.session():
+        task = progress.add_task("ingestion", total=total_bytes)
+        summary = ingestor.ingest_paths(files, lambda n: progress.advance(task, n))
+    return summary
+
+
+@ingest_app.command("ads")
+def ingest_ads(
+    paths: Annotated[list[Path], typer.Argument(help="JSON Lines files (.jsonl, .jsonl.gz) "
+                                                     "or directories of them.")],
+    images: Annotated[bool, typer.Option(help="Hash the image files.")] = True,
+    workers: Annotated[int | None, typer.Option(help="Normalisation processes.")] = None,
+    chunk_lines: Annotated[int, typer.Option(help="Lines per transaction.")] = CHUNK_LINES,
+) -> None:
+    """Ingest collected ads; bad lines are set aside, the rest goes in."""
+    with user_errors():
+        expand_paths(paths)  # fail on an unreadable path before touching the store
+        with opened_store() as store:
+            summary = run_ingest(store, paths, images=images, workers=workers,
+                                 chunk_lines=chunk_lines)
+    print_summary(summary)
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    all_entries: Annotated[bool, typer.Option("--all", help="Include resolved entries.")] = False,
+    file: Annotated[str | None, typer.Option(help="Only this file.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+) -> None:
+    """List the lines set aside: file, line, reason."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        entries = quarantine_store.list_entries(conn, include_resolved=all_entries, path=file,
+                                                limit=limit or None)
+    if as_json:
+        for e in entries:
+            sys.stdout.write(orjson.dumps({
+                "id": e.id, "path": e.path, "line": e.line, "reason": e.reason,
+                "set_aside_at": e.set_aside_at.isoformat(), "resolution": e.resolution,
+            }).decode() + "\n")
+        return
+    table = Table(title=f"Quarantaine ({len(entries)})")
+    for column in ("id", "fichier", "ligne", "motif", "état"):
+        table.add_column(column)
+    for e in entries:
+        state = e.resolution or "ouverte"
+        table.add_row(str(e.id), e.path, str(e.line), e.reason, state)
+    out.print(table)
+
+
+@quarantine_app.command("show")
+def quarantine_show(entry_id: int) -> None:
+    """Print one set-aside line as it was read."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        entry = quarantine_store.get_entry(conn, entry_id)
+    if entry is None:
+        console.print(f"faisceau: error: no quarantine entry {entry_id}")
+        raise typer.Exit(2)
+    out.print(f"{entry.path}:{entry.line}: {entry.reason}", highlight=False, soft_wrap=True)
+    sys.stdout.write(entry.raw + "\n")
+
+
+@quarantine_app.command("retry")
+def quarantine_retry() -> None:
+    """Ingest again the files that have open entries (fixed lines go in, others stay)."""
+    with user_errors(), opened_store() as store:
+        with store.begin() as conn:
+            files = quarantine_store.files_to_retry(conn)
+        if not files:
+            out.print("Aucune entrée ouverte dont le fichier existe encore.")
+            return
+        summary = run_ingest(store, files)
+    print_summary(summary)
+
+
+@quarantine_app.command("dismiss")
+def quarantine_dismiss(
+    entry_ids: list[int],
+    reason: Annotated[str, typer.Option(help="Why the lines will not be ingested.")],
+) -> None:
+    """Close entries that will never be fixed, with a reason (they are kept)."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        count = quarantine_store.dismiss(conn, entry_ids, reason)
+    out.print(f"{count} entrée(s) classée(s).")
+
+
+@export_app.command("ads")
+def export_ads(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file.")]) -> None:
+    """One line per ad (latest version), in the contract's format."""
+    with user_errors(), opened_store() as store, store.begin() as conn, \
+            open(out_file, "wb") as handle:
+        count = write_ads(conn, handle)
+    out.print(f"{count} annonces exportées vers {out_file}")
+
+
+@ads_app.command("show")
+def ads_show(source: str, ad_id: str) -> None:
+    """One ad: every version as collected, each normalised value with its field, the images
+    (hashes or the error), and when it was seen. JSON on standard output."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        history = ad_history(conn, source, ad_id)
+    if history is None:
+        console.print(f"faisceau: error: no ad {ad_id!r} from {source!r}")
+        raise typer.Exit(2)
+    sys.stdout.write(orjson.dumps(history, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@app.command()
+def status() -> None:
+    """What the store holds."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        counts = store_counts(conn)
+    table = Table(title="Contenu du stockage", show_header=False)
+    labels = {"ads": "annonces", "versions": "versions", "sightings": "passages",
+              "values": "valeurs normalisées", "images": "images", "quarantined": "en quarantaine"}
+    for key, label in labels.items():
+        table.add_row(label, f"{counts[key]:,}".replace(",", " "))
+    out.print(table)
+
+
+PRESETS: dict[str, Params] = {
+    "small": Params(ads_per_day=300, days=3, seed=1),
+    "demo": Params(ads_per_day=2_000, days=7, seed=1, corrupt_rate=0.005, images=True),
+}
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into.")],
+    preset: Annotated[str, typer.Option(help="small | demo")] = "small",
+    ads_per_day: Annotated[int | None, typer.Option(help="Active ads a day.")] = None,
+    days: Annotated[int | None, typer.Option(help="Days of crawl.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    corrupt_rate: Annotated[float | None, typer.Option(help="Share of lines corrupted.")] = None,
+    images: Annotated[bool | None, typer.Option("--images/--no-images")] = None,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Write .jsonl.gz files.")] = False,
+    single_file: Annotated[bool, typer.Option("--single-file", help="One file.")] = False,
+) -> None:
+    """Generate a synthetic daily crawl of ads (OUT/crawl) and its ground truth (OUT)."""
+    if preset not in PRESETS:
+        console.print(f"faisceau: error: unknown preset {preset!r} (small, demo)")
+        raise typer.Exit(2)
+    base = PRESETS[preset]
+    params = Params(
+        ads_per_day=ads_per_day if ads_per_day is not None else base.ads_per_day,
+        days=days if days is not None else base.days,
+        seed=seed if seed is not None else base.seed,
+        corrupt_rate=corrupt_rate if corrupt_rate is not None else base.corrupt_rate,
+        images=images if images is not None else base.images,
+        gzip=gzip, single_file=single_file,
+    )
+    with user_errors():
+        written = write_crawl(params, out_dir)
+    out.print(f"{written.lines} lignes ({written.ads} annonces, {written.corrupt} corrompues) "
+              f"dans {len(written.files)} fichier(s) sous {out_dir / 'crawl'}")
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option("--data", help="Where to write the synthetic crawl.")]
+    = Path("demo-data"),
+) -> None:
+    """Generate the demo world, ingest it, and show what the store holds."""
+    with user_errors():
+        written = write_crawl(PRESETS["demo"], data_dir)
+        out.print(f"Monde synthétique: {written.lines} lignes, {written.ads} annonces "
+                  f"({written.corrupt} lignes corrompues volontairement).")
+        with opened_store() as store:
+            summary = run_ingest(store, [data_dir / "crawl"])
+            print_summary(summary, show_rejections=5)
+            with store.begin() as conn:
+                counts = store_counts(conn)
+    out.print(f"Stockage: {counts['ads']} annonces, {counts['versions']} versions, "
+              f"{counts['sightings']} passages, {counts['values']} valeurs normalisées, "
+              f"{counts['quarantined']} lignes en quarantaine.")
+
+
+def main() -> None:
+    app()

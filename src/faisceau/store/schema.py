@@ -1,0 +1,141 @@
+"""The tables. All times are UTC, stored without offset.
+
+Ads are kept at three grains, so that a daily crawl does not multiply data:
+
+- ``ad``: one row per (source, ad_id), with first/last seen and the sighting count;
+- ``ad_version``: one row per distinct content of an ad, the record as collected;
+- ``sighting``: one row per (ad, moment seen), which makes re-ingestion a no-op.
+
+``ad_value`` holds every normalised value with its provenance (version and field);
+``ad_image`` the hashes of each image; ``quarantine`` the records set aside.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT at national scale.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+ingest_file = Table(
+    "ingest_file",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("first_ingested_at", DateTime, nullable=False),
+    Column("last_ingested_at", DateTime, nullable=False),
+    Column("lines", Integer, nullable=False, server_default="0"),
+)
+
+ad = Table(
+    "ad",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("ad_id", String(500), nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("sightings", Integer, nullable=False),
+    Column("versions", Integer, nullable=False),
+    Column("current_version_id", Id),
+    UniqueConstraint("source", "ad_id", name="uq_ad_source_ad_id"),
+)
+
+ad_version = Table(
+    "ad_version",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ad_pk", Id, ForeignKey("ad.id"), nullable=False),
+    Column("version_no", Integer, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("sightings", Integer, nullable=False),
+    Column("file_id", Id, ForeignKey("ingest_file.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("record", Text, nullable=False),
+    Column("title", Text),
+    Column("text", Text),
+    Column("name", Text),
+    Column("age", SmallInteger),
+    Column("language", String(8)),
+    Column("commune", String(8)),
+    Column("departement", String(3)),
+    Column("region", String(3)),
+    UniqueConstraint("ad_pk", "content_hash", name="uq_ad_version_content"),
+)
+
+sighting = Table(
+    "sighting",
+    metadata,
+    Column("ad_pk", Id, ForeignKey("ad.id"), primary_key=True),
+    Column("seen_at", DateTime, primary_key=True),
+    Column("version_id", Id, ForeignKey("ad_version.id"), nullable=False),
+    Column("file_id", Id, ForeignKey("ingest_file.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    # Hash of the raw line: a file read again skips the lines it already gave, unparsed.
+    Column("line_hash", String(16), nullable=False),
+    Index("ix_sighting_file_line", "file_id", "line"),
+)
+
+ad_value = Table(
+    "ad_value",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("version_id", Id, ForeignKey("ad_version.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("shown", Text, nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("detail", Text),
+    Index("ix_ad_value_version", "version_id"),
+    Index("ix_ad_value_kind_value", "kind", "value"),
+)
+
+ad_image = Table(
+    "ad_image",
+    metadata,
+    Column("version_id", Id, ForeignKey("ad_version.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("path", Text),
+    Column("url", Text),
+    Column("sha256", String(64)),
+    Column("phash", String(16)),
+    Column("dhash", String(16)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("error", Text),
+    Index("ix_ad_image_sha256", "sha256"),
+    Index("ix_ad_image_phash", "phash"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("line_hash", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("set_aside_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime),
+    Column("resolution", Text),
+    UniqueConstraint("path", "line", "line_hash", name="uq_quarantine_line"),
+    Index("ix_quarantine_open", "path", "resolved_at"),
+)

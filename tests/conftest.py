@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh store of each kind (embedded, PostgreSQL) for every test.
+
+Store-level tests take the ``store_settings`` fixture, which runs them once on the embedded
+store and once on PostgreSQL at 127.0.0.1:5432 (database ``test``), each test in a schema of
+its own. Where no PostgreSQL server answers, the PostgreSQL run is skipped with the reason,
+except in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from faisceau.config import Settings
+
+PG_SERVER = os.environ.get("FAISCEAU_TEST_PG", "host=127.0.0.1 port=5432 dbname=test")
+PG_URL = os.environ.get("FAISCEAU_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def _pg_unavailable() -> str | None:
+    try:
+        with psycopg.connect(PG_SERVER, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_reason() -> str | None:
+    return _pg_unavailable()
+
+
+@pytest.fixture
+def pg_schema_url(pg_reason: str | None) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema (dropped afterwards)."""
+    if pg_reason is not None:
+        message = f"PostgreSQL at 127.0.0.1:5432 not answering: {pg_reason}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["embedded", "postgresql"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a fresh store, once per backend."""
+    home = tmp_path / "store"
+    if request.param == "embedded":
+        return Settings(home=home, database_url=None)
+    url = request.getfixturevalue("pg_schema_url")
+    return Settings(home=home, database_url=url)
+
+
+@pytest.fixture
+def store_env(store_settings: Settings) -> dict[str, str]:
+    """The environment that points the ``faisceau`` command at the test's store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAISCEAU_")}
+    env["FAISCEAU_HOME"] = str(store_settings.home)
+    if store_settings.database_url:
+        env["FAISCEAU_DATABASE_URL"] = store_settings.database_url
+    env["COLUMNS"] = "200"
+    return env
+
+
+def faisceau_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("faisceau")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "faisceau"]
+
+
+def run_faisceau(args: list[str], env: dict[str, str], cwd: Path | None = None,
+                 check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real ``faisceau`` command; on unexpected failure show its output."""
+    result = subprocess.run([*faisceau_cmd(), *args], env=env, cwd=cwd, capture_output=True,
+                            text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"faisceau {' '.join(args)} exited {result.returncode}\n"
+                             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
