@@ -303,8 +303,16 @@ def test_dates_times_and_opening_hours_next_to_a_number(text: str) -> None:
     assert values(text) == [MOBILE]
 
 
-def test_colons_inside_a_number_are_not_a_time() -> None:
-    assert values("06:12:34:56:78") == [MOBILE]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("06:12:34:56:78", MOBILE),
+        ("06 12:34 56 78", MOBILE),
+        ("0 6 . 1 2 . 7/7 . 5 6 . 7 8", "+33612775678"),
+    ],
+)
+def test_time_shapes_inside_a_number_stay_digits(text: str, expected: str) -> None:
+    assert values(text) == [expected]
 
 
 def test_overlapping_readings_are_dropped_rather_than_guessed() -> None:

@@ -131,11 +131,13 @@ def normalise_ad(content: dict[str, Any], base_dir: Path | None, *,
     name = content.get("name")
     if isinstance(name, str) and name.strip():
         out.add("name", "name", Found(name_key(name), name))
-    for field_name in FREE_TEXT_FIELDS:
-        written = content.get(field_name)
-        if isinstance(written, str) and written:
-            for kind, found in free_text_values(written):
-                out.add(kind, field_name, found)
+    title, text = (t if isinstance(t := content.get(f), str) else "" for f in FREE_TEXT_FIELDS)
+    if title or text:
+        # One pass over title and text together: every finder has a fixed cost per call.
+        # A value belongs to the title when what was shown is written there.
+        for kind, found in free_text_values(f"{title}\n{text}" if title and text
+                                            else title or text):
+            out.add(kind, "title" if title and found.shown in title else "text", found)
 
     result = NormalisedAd(values=out.values)
     free_text = " ".join(t for f in FREE_TEXT_FIELDS if isinstance(t := content.get(f), str))

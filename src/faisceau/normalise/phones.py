@@ -362,9 +362,10 @@ def _without_dates(text: str, atoms: list[_Atom]) -> list[_Atom]:
 
     "05.02.2024 06 12 34 56 78" would otherwise read 05 02 20 24 06, "à 09:30 06 12 34 56
     78" 09 30 06 12 34, and "+39 345 118 2913 24/7" a 12-digit Italian number. Taken out:
-    a date with a year ("12/06/2024", "2024-06-12"), a time ("09:30"), and "24/7", "7/7",
-    "24/24", each unless inside a longer run of the same separator ("06:12:34:56:78").
-    A removed atom leaves digits in the gap between its neighbours, which ends the chain.
+    a date with a year ("12/06/2024", "2024-06-12"); a time ("09:30") and "24/7", "7/7",
+    "24/24" at the start or the end of a chain only ("06 12:34 56 78" keeps its digits);
+    none of them inside a longer run of its own separator ("06:12:34:56:78"). A removed
+    atom leaves digits in the gap between its neighbours, which ends the chain.
     """
     if len(atoms) < 2:
         return atoms
@@ -373,24 +374,38 @@ def _without_dates(text: str, atoms: list[_Atom]) -> list[_Atom]:
         return atoms
     gaps = [text[a.end : b.start] for a, b in itertools.pairwise(atoms)]
     dropped: set[int] = set()
+    times = []
     for index, gap in enumerate(gaps):
-        if gap not in _DATE_SEPARATORS and gap != ":":
-            continue
         first, second = atoms[index], atoms[index + 1]
-        if not (first.plain and second.plain):
+        before = gaps[index - 1] if index else None
+        if not (first.plain and second.plain) or before == gap:
             continue
-        before = gaps[index - 1] if index else ""
-        after = gaps[index + 1] if index + 1 < len(gaps) else ""
         if gap == ":" or (gap == "/" and _is_availability(first.digits, second.digits)):
-            if before != gap and after != gap and _is_time_or_availability(first, second, gap):
-                dropped.update((index, index + 1))
-            continue
-        if after == gap and before != gap:
+            after = gaps[index + 1] if index + 1 < len(gaps) else None
+            if after != gap and _is_time_or_availability(first, second, gap):
+                times.append(index)
+        elif gap in _DATE_SEPARATORS and index + 1 < len(gaps) and gaps[index + 1] == gap:
             third = atoms[index + 2]
+            if (index + 2 < len(gaps) and gaps[index + 2] == gap) or not third.plain:
+                continue
             day, month, year = first.digits, second.digits, third.digits
-            if third.plain and (_is_date(day, month, year) or _is_date(year, month, day)):
+            if _is_date(day, month, year) or _is_date(year, month, day):
                 dropped.update((index, index + 1, index + 2))
+    # A time goes when nothing joins it on one side; one dropped leaves the next one alone
+    # on that side ("09:30 22:00 06 12..."), hence a sweep forwards then one backwards.
+    for index in times:
+        joined = index > 0 and index - 1 not in dropped and _joins(gaps[index - 1])
+        if not joined and index not in dropped and index + 1 not in dropped:
+            dropped.update((index, index + 1))
+    for index in reversed(times):
+        joined = index + 2 < len(atoms) and index + 2 not in dropped and _joins(gaps[index + 1])
+        if not joined and index not in dropped and index + 1 not in dropped:
+            dropped.update((index, index + 1))
     return [a for i, a in enumerate(atoms) if i not in dropped] if dropped else atoms
+
+
+def _joins(gap: str | None) -> bool:
+    return gap is not None and len(gap) <= _MAX_GAP and _short_gap(gap).joins
 
 
 def _is_availability(first: str, second: str) -> bool:
