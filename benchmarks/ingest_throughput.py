@@ -25,7 +25,7 @@ from _common import machine, timed
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.store import open_store
-from faisceau.synth.ads import Params, write_crawl
+from faisceau.synth.world import Params, write_world
 
 
 def main() -> int:
@@ -39,7 +39,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="faisceau-bench-"))
     try:
         with timed() as gen:
-            written = write_crawl(Params(ads_per_day=args.ads_per_day, days=args.days,
+            written = write_world(Params(ads_per_day=args.ads_per_day, days=args.days,
                                          seed=args.seed), work / "world")
         files = written.files
         print(f"machine: {machine()}")

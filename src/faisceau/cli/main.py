@@ -27,7 +27,7 @@ from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import UnreadablePath, expand_paths
 from faisceau.store import Store, StoreUnavailable, open_store
-from faisceau.synth.ads import Params, write_crawl
+from faisceau.synth.world import PRESETS, Params, write_world
 
 app = typer.Typer(help="faisceau: veille des annonces et renseignement criminel "
                        "(TEH/proxénétisme).", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -216,41 +216,44 @@ def status() -> None:
     out.print(table)
 
 
-PRESETS: dict[str, Params] = {
-    "small": Params(ads_per_day=300, days=3, seed=1),
-    "demo": Params(ads_per_day=2_000, days=7, seed=1, corrupt_rate=0.005, images=True),
-}
-
-
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into.")],
-    preset: Annotated[str, typer.Option(help="small | demo")] = "small",
-    ads_per_day: Annotated[int | None, typer.Option(help="Active ads a day.")] = None,
+    preset: Annotated[str, typer.Option(help="small | demo | national-day | national-year")]
+    = "small",
+    scale: Annotated[float | None, typer.Option(help="Share of the national volume.")] = None,
+    ads_per_day: Annotated[int | None, typer.Option(help="Active ads a day (overrides "
+                                                         "--scale).")] = None,
     days: Annotated[int | None, typer.Option(help="Days of crawl.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     corrupt_rate: Annotated[float | None, typer.Option(help="Share of lines corrupted.")] = None,
     images: Annotated[bool | None, typer.Option("--images/--no-images")] = None,
-    gzip: Annotated[bool, typer.Option("--gzip", help="Write .jsonl.gz files.")] = False,
+    gzip: Annotated[bool | None, typer.Option("--gzip/--no-gzip", help=".jsonl.gz files.")]
+    = None,
     single_file: Annotated[bool, typer.Option("--single-file", help="One file.")] = False,
 ) -> None:
-    """Generate a synthetic daily crawl of ads (OUT/crawl) and its ground truth (OUT)."""
+    """Generate a synthetic world: a daily crawl of ads (OUT/crawl) and its ground truth
+    (OUT/truth). Same parameters and seed, same bytes."""
     if preset not in PRESETS:
-        console.print(f"faisceau: error: unknown preset {preset!r} (small, demo)")
+        console.print(f"faisceau: error: unknown preset {preset!r} ({', '.join(PRESETS)})")
         raise typer.Exit(2)
     base = PRESETS[preset]
     params = Params(
+        scale=scale if scale is not None else base.scale,
         ads_per_day=ads_per_day if ads_per_day is not None else base.ads_per_day,
         days=days if days is not None else base.days,
         seed=seed if seed is not None else base.seed,
         corrupt_rate=corrupt_rate if corrupt_rate is not None else base.corrupt_rate,
         images=images if images is not None else base.images,
-        gzip=gzip, single_file=single_file,
+        gzip=gzip if gzip is not None else base.gzip,
+        single_file=single_file,
     )
-    with user_errors():
-        written = write_crawl(params, out_dir)
-    out.print(f"{written.lines} lignes ({written.ads} annonces, {written.corrupt} corrompues) "
-              f"dans {len(written.files)} fichier(s) sous {out_dir / 'crawl'}")
+    with user_errors(), _progress() as progress:
+        task = progress.add_task("monde synthétique", total=params.days)
+        written = write_world(params, out_dir, on_day=lambda: progress.advance(task))
+    out.print(f"{written.lines} passages de {written.ads} annonces "
+              f"({written.controllers} contrôleurs, {written.corrupt} lignes corrompues, "
+              f"{written.images} images) sous {out_dir}", highlight=False)
 
 
 @app.command()
@@ -260,7 +263,7 @@ def demo(
 ) -> None:
     """Generate the demo world, ingest it, and show what the store holds."""
     with user_errors():
-        written = write_crawl(PRESETS["demo"], data_dir)
+        written = write_world(PRESETS["demo"], data_dir)
         out.print(f"Monde synthétique: {written.lines} lignes, {written.ads} annonces "
                   f"({written.corrupt} lignes corrompues volontairement).")
         with opened_store() as store:

@@ -8,6 +8,7 @@ ingested twice, adds nothing: the store is always the result of whole chunks.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -150,6 +151,7 @@ class Ingestor:
             if self._pool is None:
                 # fork after warming up: workers inherit the loaded reference data.
                 warm_up()
+                gc.freeze()  # keep inherited objects out of the collector: fewer copied pages
                 self._pool = ProcessPoolExecutor(self.workers,
                                                  mp_context=multiprocessing.get_context("fork"))
             return list(self._pool.map(_normalise_job, jobs, chunksize=64))

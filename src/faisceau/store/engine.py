@@ -50,7 +50,7 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=60000")
-    cur.execute("PRAGMA cache_size=-200000")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: bounded memory matters more
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 

@@ -86,3 +86,54 @@ def render(national: str, style: str, rng: random.Random) -> str:
         else:
             parts.append("".join(KEYCAPS[int(d)] for d in p))
     return " ".join(parts)
+
+
+PLAIN_STYLES = ("spaced", "plain", "dotted", "international")
+OBFUSCATED_STYLES = ("dashed", "digits_apart", "letters", "words", "pairs_in_words", "keycaps",
+                     "fullwidth", "mixed")
+
+
+def to_e164(national: str) -> str:
+    """A French national number (0XXXXXXXXX) in E.164."""
+    return "+33" + national[1:]
+
+
+def foreign_mobile(rng: random.Random, prefix: str) -> str:
+    """A valid-in-form mobile under an international ``prefix`` such as ``+40 7``, in E.164."""
+    head = prefix.replace(" ", "")
+    country = phonenumbers.parse(head + "0" * 8, None).country_code
+    assert country is not None, f"no country code in {prefix}"
+    region = phonenumbers.region_code_for_country_code(country)
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None, f"no example mobile for {region}"
+    length = len(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+    for _ in range(200):
+        digits = "".join(str(rng.randrange(10)) for _ in range(length - len(head)))
+        candidate = head + digits
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, None)):
+            return candidate
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_or_international(e164: str) -> str | None:
+    """The French national form of a +33 number, None for a foreign one."""
+    return "0" + e164[3:] if e164.startswith("+33") else None
+
+
+def render_any(e164: str, national: str | None, style: str, rng: random.Random) -> str:
+    """Write any number: French ones in every style, foreign ones as ads do (with prefix)."""
+    if national is not None:
+        return render(national, style, rng)
+    number = phonenumbers.parse(e164, None)
+    spaced = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    if style in ("plain",):
+        return e164
+    if style == "keycaps":
+        return "+" + "".join(KEYCAPS[int(d)] for d in e164[1:])
+    if style == "digits_apart":
+        return "+ " + " ".join(e164[1:])
+    if style == "dotted":
+        return spaced.replace(" ", ".")
+    if style in ("dashed", "mixed", "letters", "words", "pairs_in_words", "fullwidth"):
+        return "00" + spaced[1:].replace(" ", "-")
+    return spaced
