@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from faisceau.evaluate.report import EvaluationInputError, evaluate_paths, render
 from faisceau.export.ads import write_ads
 from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
@@ -49,7 +51,7 @@ def user_errors() -> Iterator[None]:
     """Known failures become one line on standard error and exit status 2."""
     try:
         yield
-    except (StoreUnavailable, UnreadablePath) as exc:
+    except (StoreUnavailable, UnreadablePath, EvaluationInputError) as exc:
         console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except OSError as exc:
@@ -254,6 +256,32 @@ def synth(
     out.print(f"{written.lines} passages de {written.ads} annonces "
               f"({written.controllers} contrôleurs, {written.corrupt} lignes corrompues, "
               f"{written.images} images) sous {out_dir}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="A synthetic world's directory, or its "
+                                             "truth/ads.jsonl.")],
+    ads: Annotated[Path | None, typer.Option(help="Ads export; default: export the store "
+                                                  "now.")] = None,
+    networks: Annotated[Path | None, typer.Option(help="Networks export.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on standard output.")] = False,
+) -> None:
+    """Compare the system's exports with a synthetic world's ground truth: clustering
+    (B-cubed), network ranking (top-k, ROC AUC), minors, false flags on independent workers
+    overall and by presented origin."""
+    truth_file = truth / "truth" / "ads.jsonl" if truth.is_dir() else truth
+    with user_errors(), tempfile.TemporaryDirectory(prefix="faisceau-eval-") as tmp:
+        if ads is None:
+            ads = Path(tmp) / "ads.jsonl"
+            with opened_store() as store, store.begin() as conn, open(ads, "wb") as handle:
+                write_ads(conn, handle)
+        report = evaluate_paths(truth_file, ads, networks)
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode()
+                         + "\n")
+    else:
+        out.print(render(report))
 
 
 @app.command()
