@@ -17,6 +17,7 @@ SCRIPTS = [
     ["normalise_speed.py"],
     ["ingest_throughput.py"],
     ["ingest_memory.py"],
+    ["synth_throughput.py"],
 ]
 
 

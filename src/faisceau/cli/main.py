@@ -29,6 +29,7 @@ from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import UnreadablePath, expand_paths
 from faisceau.store import Store, StoreUnavailable, open_store
+from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
 
 app = typer.Typer(help="faisceau: veille des annonces et renseignement criminel "
@@ -253,9 +254,15 @@ def synth(
     with user_errors(), _progress() as progress:
         task = progress.add_task("monde synthétique", total=params.days)
         written = write_world(params, out_dir, on_day=lambda: progress.advance(task))
+        behind = write_behind(out_dir, params.seed, params.start, params.scale)
     out.print(f"{written.lines} passages de {written.ads} annonces "
               f"({written.controllers} contrôleurs, {written.corrupt} lignes corrompues, "
               f"{written.images} images) sous {out_dir}", highlight=False)
+    out.print(f"Derrière les annonces : {behind.cases} procédures "
+              f"({behind.networks_dismantled} réseaux démantelés), "
+              f"{behind.suspects_identified} mis en cause, {behind.victims_identified} victimes, "
+              f"{behind.transactions} transactions, {behind.runaway_reports} fugues, "
+              f"{behind.partner_signals} signalements de partenaires", highlight=False)
 
 
 @app.command()
@@ -291,7 +298,9 @@ def demo(
 ) -> None:
     """Generate the demo world, ingest it, and show what the store holds."""
     with user_errors():
-        written = write_world(PRESETS["demo"], data_dir)
+        demo_world = PRESETS["demo"]
+        written = write_world(demo_world, data_dir)
+        write_behind(data_dir, demo_world.seed, demo_world.start, demo_world.scale)
         out.print(f"Monde synthétique: {written.lines} lignes, {written.ads} annonces "
                   f"({written.corrupt} lignes corrompues volontairement).")
         with opened_store() as store:
