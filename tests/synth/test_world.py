@@ -115,3 +115,19 @@ def test_scams_reuse_photos_of_independent_workers(tmp_path: Path) -> None:
             for ph in p["photos"]]
     assert scam and sum(ph.split("-")[0] in independent for ph in scam) / len(scam) > 0.8
     assert all(not ph.endswith("-orig") for ph in scam)
+
+
+def test_networks_share_stock_photos_across_victims(world: Path) -> None:
+    controllers = _jsonl(world / "truth" / "controllers.jsonl")
+    networks = [c for c in controllers if c["kind"] == "network"]
+    sharing = 0
+    for c in networks:
+        owners: defaultdict[str, set[str]] = defaultdict(set)
+        for p in c["persons"]:
+            for photo in p["photos"]:
+                owners[photo].add(p["id"])
+        sharing += any(len(who) > 1 for who in owners.values())
+    assert networks and sharing == len(networks)
+    independents = [c for c in controllers if c["kind"] == "independent"]
+    photos = Counter(ph for c in independents for p in c["persons"] for ph in p["photos"])
+    assert max(photos.values()) == 1  # an independent worker's photos are her own

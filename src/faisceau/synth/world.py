@@ -289,6 +289,11 @@ class World:
         # On the first day the site already exists: controllers are at any age.
         first = day - (rng.randrange(lifetime) if day == 0 else 0)
         persons = [self._person(cid, i, kind) for i in range(_range(rng, cal["persons"][kind]))]
+        if kind == "network":
+            # Stock photos shared by the victims, beside (at most) one of their own.
+            stock = [(next(self.photo_ids), "orig") for _ in range(rng.randint(3, 6))]
+            for person in persons:
+                person.photos = [*rng.sample(stock, 2), *person.photos[:1]]
         lead_origin = persons[0].origin
         phone_list = [self._phone(kind, lead_origin)
                       for _ in range(_range(rng, cal["phones"][kind]))]
