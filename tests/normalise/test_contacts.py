@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faisceau.normalise import contacts
 from faisceau.normalise.contacts import find_emails, find_handles
+from faisceau.normalise.text import lower_aligned
 
 
 def emails(text: str) -> list[str]:
@@ -300,3 +302,21 @@ def test_handles_never_raise(text: str) -> None:
         service, _, handle = found.value.partition(":")
         assert service in SERVICES and handle
         assert found.detail is not None and found.detail["service"] == service
+
+
+# --- the handles pre-check: one scan for both patterns -----------------------------------
+
+CUE_FRAGMENTS = [
+    " ", ":", "/", ".", "@", "snap", "Snap", "insta", "t.me", "wa.me", "whatsapp", "tg",
+    "telegram", "https://", "www.", "lola_75", "06 12 34 56 78", "x", "of", "👻", "chat",
+    "\n", "-", "#", "İ",
+]
+
+
+@given(st.lists(st.sampled_from(CUE_FRAGMENTS), max_size=8).map("".join))
+def test_handle_pre_check_misses_no_url_or_alias(text: str) -> None:
+    rules = contacts._handle_rules()
+    low = lower_aligned(text)
+    if rules.any_cue.search(low) is None:
+        assert rules.url.search(low) is None and rules.alias.search(low) is None
+        assert find_handles(text) == []

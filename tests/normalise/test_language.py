@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faisceau.normalise import language
 from faisceau.normalise.language import detect_language
 
 CANDIDATES = json.loads(
@@ -200,3 +202,64 @@ def test_never_raises(text: str) -> None:
     if found is not None:
         assert found.value in CANDIDATES
         assert found.detail is not None and 0.0 <= found.detail["confidence"] <= 1.0
+
+
+# --- the vectorised scorer gives py3langid's own answer ----------------------------------
+
+
+def test_model_depth_bounds_the_automaton() -> None:
+    """Breadth-first from the start state: no state lies deeper than _MODEL_DEPTH bytes, so
+    the state after a byte depends on that many bytes at most."""
+    identifier = language._identifier()
+    next_state = np.asarray(identifier.tk_nextmove)
+    row_base = np.asarray(identifier._rowbase, dtype=np.intp)
+    seen = np.zeros(len(row_base), dtype=bool)
+    seen[0] = True
+    frontier, depth = np.array([0]), 0
+    while True:
+        reached = np.unique(next_state[(row_base[frontier][:, None] + np.arange(256)).ravel()])
+        frontier = reached[~seen[reached]]
+        if not len(frontier):
+            break
+        seen[frontier] = True
+        depth += 1
+    assert seen.all()
+    assert 1 <= depth <= language._MODEL_DEPTH
+
+
+def _same_as_py3langid(text: str) -> None:
+    assert language._classify(text) == language._identifier().classify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [text for _, text in SAMPLES]
+    + [before + text + after for before, after in NOISE for _, text in SAMPLES[::7]]
+    + ["A", "ab", "NOUVELLE À LYON", "x" * 300, "Ǆemal İstanbul ﬁne", "\ud800 lone surrogate"],
+)
+def test_classify_matches_py3langid(text: str) -> None:
+    _same_as_py3langid(text)
+    _same_as_py3langid(text)  # read again, from the memo of chunks
+
+
+def test_chunks_read_in_other_contexts() -> None:
+    """A word's first features depend on what precedes it: the memo keeps them apart."""
+    for text in ("la nuit", "de la nuit", "nuit", "à la nuit tombée", "nuitée nuit nuit"):
+        _same_as_py3langid(text)
+
+
+@given(st.text(max_size=200))
+def test_classify_matches_py3langid_on_any_text(text: str) -> None:
+    _same_as_py3langid(text)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=language._MAX_COUNT), min_size=1,
+                max_size=300))
+def test_log1p_table_is_numpy_log1p_of_any_array(counts: list[int]) -> None:
+    table = language._model().log1p
+    expected = np.log1p(np.array(counts, dtype=np.float32)).tolist()
+    assert [table[count] for count in counts] == expected
+
+
+def test_counts_beyond_the_table() -> None:
+    _same_as_py3langid("a" * (language._MAX_COUNT + 50))

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faisceau.normalise import origins as origins_module
 from faisceau.normalise.origins import find_origins
 
 LEXICON = json.loads(
@@ -201,3 +202,46 @@ def test_never_raises(text: str) -> None:
     for found in find_origins(text):
         assert found.detail is not None and found.detail["kind"] in ("country", "region")
         assert found.shown in text
+
+
+# --- the gate: a text its scan turns away has no token the lexicon could read -------------
+
+GATE_FRAGMENTS = [
+    " ", "-", "'", "’", "_", ".", ",", "\n", "de", "l'est", "est", "pays", "franco",
+    "brésilienne", "BRESILIENNE", "roumaine", "Roumaine", "latina", "latino", "américaine",
+    "sud", "côte", "d'ivoire", "x", "jeune", "femme", "massage", "thaï", "french", "kiss",
+    "2", "née", "İ", "afrique", "nord",
+]
+
+
+def _old_gate_passes(text: str) -> bool:
+    """The token gate find_origins had before its scan (and still applies after it)."""
+    lexicon = origins_module._lexicon()
+    low = origins_module._lower_aligned(text)
+    words = origins_module._TOKEN.findall(low)
+    return not lexicon.gate.isdisjoint(words) or (
+        "-" in low
+        and not lexicon.gate.isdisjoint([p for w in words if "-" in w for p in w.split("-")])
+    )
+
+
+def _scan_passes(text: str) -> bool:
+    lexicon = origins_module._lexicon()
+    return lexicon.gate_scan.search(origins_module._lower_aligned(text)) is not None
+
+
+@given(st.lists(st.sampled_from(GATE_FRAGMENTS), max_size=8).map("".join))
+def test_gate_scan_lets_through_every_text_the_token_gate_does(text: str) -> None:
+    if _old_gate_passes(text):
+        assert _scan_passes(text)
+
+
+@given(st.text(max_size=40))
+def test_gate_scan_lets_through_any_text_the_token_gate_does(text: str) -> None:
+    if _old_gate_passes(text):
+        assert _scan_passes(text)
+
+
+def test_gate_scan_turns_away_ordinary_ad_text() -> None:
+    assert not _scan_passes("Nouvelle à Lyon, douce et discrète, appelle-moi au 06 12 34 56 78")
+    assert _scan_passes("jeune femme brésilienne")

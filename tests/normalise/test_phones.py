@@ -541,3 +541,91 @@ def test_accuracy_on_generated_ads() -> None:
     assert report.recall >= 0.98, report.missed[:5]
     assert report.wrong == []
     assert report.invalid == []
+
+
+# --- quick paths give what the general reading gives -------------------------------------
+
+
+def _reference_check(country: int, national: str) -> tuple[str, str] | None:
+    """Validation through phonenumbers' own is_valid_number, as _check did at first."""
+    if not national.isdigit() or len(national) > 16:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=country, national_number=int(national))
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros:
+        if zeros == len(national):
+            return None
+        number.italian_leading_zero = True
+        if zeros > 1:
+            number.number_of_leading_zeros = zeros
+    if not phonenumbers.is_valid_number(number):
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    if region is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), region
+
+
+CALLING_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(st.sampled_from(CALLING_CODES), st.sampled_from([33, 39, 262, 590, 1, 44, 0, 42])),
+    st.one_of(
+        st.text(alphabet="0123456789", min_size=1, max_size=16),
+        st.tuples(st.sampled_from(["6", "7", "1", "9", "06", "00", "3", "8"]),
+                  st.text(alphabet="0123456789", min_size=6, max_size=10)).map("".join),
+    ),
+)
+def test_validation_is_phonenumbers(country: int, national: str) -> None:
+    assert phones._check.__wrapped__(country, national) == _reference_check(country, national)
+
+
+def test_validation_of_numbers_in_use() -> None:
+    for country, national in [(33, "612345678"), (33, "123456789"), (33, "912345678"),
+                              (262, "692123456"), (39, "0612345678"), (39, "3451234567"),
+                              (32, "470123456"), (41, "791234567"), (1, "2015550123"),
+                              (44, "7400123456"), (55, "11912345678"), (7, "9123456789")]:
+        assert phones._check.__wrapped__(country, national) == _reference_check(
+            country, national)
+        assert phones._check.__wrapped__(country, national) is not None
+
+
+INTERNATIONAL_FRAGMENTS = [
+    "+", "(", "[", " ", "+33", "33", "6", "12", "34", "56", "78", "0", ".", "-", "/", ":",
+    " ans", "€", "O", "l", "\u20e3", "\ufe0f", "x", "\n", "24", "2024", "h", "Tel ",
+    "+33 6 12 34 56 78", "+33612345678", "+33.7.81.23.45.67", "+33-1-23-45-67-89", "(+33",
+    "+33 0 12 34 56 78", "zéro", "00",
+]
+
+
+@settings(max_examples=600)
+@given(st.lists(st.sampled_from(INTERNATIONAL_FRAGMENTS), min_size=1, max_size=10).map("".join))
+def test_international_shortcut_reads_as_the_general_reading(text: str) -> None:
+    quick = find_phones(text)
+    original = phones._plain_international
+    phones._plain_international = lambda text, start, end: None
+    try:
+        assert find_phones(text) == quick
+    finally:
+        phones._plain_international = original
+
+
+FIELD_FRAGMENTS = [
+    "0", "6", "1", "7", "9", "12", "34", "56", "78", " ", ".", "-", "０", "６", "O", "l",
+    "06 12 34 56 78", "0612345678", "06.12.34.56.78", "01 23 45 67 89", "+33 6 12 34 56 78",
+    "+33612345678", "+", "+33", " ans", "€", "\u20e3", "x", "(", "00",
+]
+
+
+@settings(max_examples=600)
+@given(st.lists(st.sampled_from(FIELD_FRAGMENTS), min_size=1, max_size=6).map("".join))
+def test_whole_field_shortcut_reads_as_the_loop(text: str) -> None:
+    quick = find_phones(text)
+    original = phones._whole_number
+    phones._whole_number = lambda text: None
+    try:
+        assert find_phones(text) == quick
+    finally:
+        phones._whole_number = original

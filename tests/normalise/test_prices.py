@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faisceau.normalise import prices
 from faisceau.normalise.prices import find_prices
 
 
@@ -210,3 +211,35 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
     for found in find_prices(text):
         assert found.detail is not None and found.detail["amount"] > 0
         assert found.shown in text
+
+
+# --- the pre-check: a text it turns away holds no rate ------------------------------------
+
+FRAGMENTS = [
+    "1", "2", "5", "10", "12", "13", "20", "24", "25", "30", "45", "80", "100", "150", "1 000",
+    "0.5", "1,5", "9,50", "½", "1/2", "/", " ", "  ", "-", ":", ".", ",", "'", "’", "€", "$",
+    "£", "h", "H", "min", "MN", "mn", "e", "E", "eur", "euros", "roses", "ans", "kg", "heure",
+    "heures", "l'heure", "la", "demi", "nuit", "NUIT", "night", "hora", "ora", "stunde", "x",
+    "pour", "de", "à", "dès", "vers", "rue", "\n", "tel", "06 12 34 56 78", "jour", "1h30",
+    "24h/24", "30'", "2h", "lei", "chf", "usd", "İ",
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=10).map("".join))
+def test_text_turned_away_holds_no_rate(text: str) -> None:
+    rules = prices._rules()
+    if not prices._may_hold_rate(text, rules):
+        assert prices._read_rates(text, rules) == []
+
+
+@given(st.text(max_size=60))
+def test_any_text_turned_away_holds_no_rate(text: str) -> None:
+    rules = prices._rules()
+    if not prices._may_hold_rate(text, rules):
+        assert prices._read_rates(text, rules) == []
+
+
+@pytest.mark.parametrize("text", ["Lola, 24 ans, dispo 24h/24 au 06 12 34 56 78",
+                                  "Marseille 6e, jolie brune", "1m65, 55 kg, 90C"])
+def test_pre_check_turns_away_ordinary_ad_text(text: str) -> None:
+    assert not prices._may_hold_rate(text, prices._rules())

@@ -49,6 +49,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_key(name: str) -> str:
     """A pseudonym folded for comparison: case, accents and spacing do not matter."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -56,24 +57,27 @@ def name_key(name: str) -> str:
 
 
 class _Collector:
-    """Adds values once per (kind, value, field), in reading order."""
+    """Adds values once per (kind, value, field), in reading order, and notes the first
+    age and place read."""
+
+    __slots__ = ("age", "place", "seen", "values")
 
     def __init__(self) -> None:
         self.values: list[Value] = []
-        self._seen: set[tuple[str, str, str]] = set()
+        self.seen: set[tuple[str, str, str]] = set()
+        self.age: Found | None = None
+        self.place: Found | None = None
 
-    def add(self, kind: str, field_name: str, found: Iterable[Found] | Found | None) -> None:
-        if found is None:
-            return
-        items = [found] if isinstance(found, Found) else found
+    def add(self, kind: str, field_name: str, items: Iterable[Found]) -> None:
         for item in items:
             key = (kind, item.value, field_name)
-            if key not in self._seen:
-                self._seen.add(key)
+            if key not in self.seen:
+                self.seen.add(key)
                 self.values.append(Value(kind, field_name, item))
-
-    def first(self, kind: str) -> Value | None:
-        return next((v for v in self.values if v.kind == kind), None)
+                if kind == "age" and self.age is None:
+                    self.age = item
+                elif kind == "place" and self.place is None:
+                    self.place = item
 
 
 FREE_TEXT_FINDERS: tuple[tuple[str, Callable[[str], list[Found]]], ...] = (
@@ -94,6 +98,36 @@ def free_text_values(text: str) -> tuple[tuple[str, Found], ...]:
     return tuple((kind, found) for kind, finder in FREE_TEXT_FINDERS for found in finder(text))
 
 
+def _place_field(text: str) -> list[Found]:
+    found = places.resolve_place(text)
+    return [found] if found is not None else []
+
+
+def _age_field(text: str) -> list[Found]:
+    found = age.parse_age(text)
+    return [found] if found is not None else []
+
+
+# Dedicated fields repeat far more than free text: a person's phone, price list, location,
+# origin and links come back in each of her ads, and a site offers few ways of writing a
+# price. What a field's string holds is cached by kind and string, as free text's is.
+FIELD_FINDERS: dict[str, Callable[[str], list[Found]]] = {
+    "phone": phones.find_phones,
+    "email": contacts.find_emails,
+    "handle": contacts.find_handles,
+    "age": _age_field,
+    "price": prices.find_prices,
+    "origin": origins.find_origins,
+    "place": _place_field,
+}
+
+
+@functools.lru_cache(maxsize=65_536)
+def field_values(kind: str, text: str) -> tuple[Found, ...]:
+    """The values of ``kind`` in one string of a dedicated field (see ``FIELD_FINDERS``)."""
+    return tuple(FIELD_FINDERS[kind](text))
+
+
 def warm_up() -> None:
     """Load every normaliser's reference data now (before worker processes are forked, so
     they share it instead of each loading its own)."""
@@ -110,50 +144,55 @@ def normalise_ad(content: dict[str, Any], base_dir: Path | None, *,
                  images: bool = True) -> NormalisedAd:
     """All values of one ad version. ``base_dir`` is where image paths are relative to."""
     out = _Collector()
-    for text in _strings(content.get("phone")):
-        out.add("phone", "phone", phones.find_phones(text))
-    for text in _strings(content.get("email")):
-        out.add("email", "email", contacts.find_emails(text))
-    for text in _strings(content.get("links")):
-        out.add("handle", "links", contacts.find_handles(text))
-        out.add("phone", "links", phones.find_phones(text))
-        out.add("email", "links", contacts.find_emails(text))
-    raw_age = content.get("age")
-    if raw_age is not None and not isinstance(raw_age, bool):
-        out.add("age", "age", age.parse_age(raw_age))
-    for text in _strings(content.get("price")):
-        out.add("price", "price", prices.find_prices(text))
-    for text in _strings(content.get("origin")):
-        out.add("origin", "origin", origins.find_origins(text))
-    location = content.get("location")
+    add = out.add
+    get = content.get
+    for text in _strings(get("phone")):
+        add("phone", "phone", field_values("phone", text))
+    for text in _strings(get("email")):
+        add("email", "email", field_values("email", text))
+    for text in _strings(get("links")):
+        add("handle", "links", field_values("handle", text))
+        add("phone", "links", field_values("phone", text))
+        add("email", "links", field_values("email", text))
+    raw_age = get("age")
+    if isinstance(raw_age, str):
+        add("age", "age", field_values("age", raw_age))
+    elif raw_age is not None and not isinstance(raw_age, bool):
+        stated_age = age.parse_age(raw_age)
+        if stated_age is not None:
+            add("age", "age", (stated_age,))
+    for text in _strings(get("price")):
+        add("price", "price", field_values("price", text))
+    for text in _strings(get("origin")):
+        add("origin", "origin", field_values("origin", text))
+    location = get("location")
     if isinstance(location, str) and location.strip():
-        out.add("place", "location", places.resolve_place(location))
-    name = content.get("name")
+        add("place", "location", field_values("place", location))
+    name = get("name")
     if isinstance(name, str) and name.strip():
-        out.add("name", "name", Found(name_key(name), name))
-    title, text = (t if isinstance(t := content.get(f), str) else "" for f in FREE_TEXT_FIELDS)
+        add("name", "name", (Found(name_key(name), name),))
+    title, text = (t if isinstance(t := get(f), str) else "" for f in FREE_TEXT_FIELDS)
     if title or text:
         # One pass over title and text together: every finder has a fixed cost per call.
         # A value belongs to the title when what was shown is written there.
         for kind, found in free_text_values(f"{title}\n{text}" if title and text
                                             else title or text):
-            out.add(kind, "title" if title and found.shown in title else "text", found)
+            add(kind, "title" if title and found.shown in title else "text", (found,))
 
     result = NormalisedAd(values=out.values)
-    free_text = " ".join(t for f in FREE_TEXT_FIELDS if isinstance(t := content.get(f), str))
+    free_text = " ".join(t for f in FREE_TEXT_FIELDS if isinstance(t := get(f), str))
     lang = language.detect_language(free_text) if free_text else None
     if lang is not None:
-        out.add("language", "text", lang)
+        add("language", "text", (lang,))
         result.language = lang.value
-    stated = out.first("age")
-    if stated is not None:
-        result.age = int(stated.found.value)
-    place = out.first("place")
-    if place is not None and place.found.detail:
-        result.commune = place.found.detail.get("commune_code") or None
-        result.departement = place.found.detail.get("departement")
-        result.region = place.found.detail.get("region")
-    result.images = list(_images(content.get("images"), base_dir, images))
+    if out.age is not None:
+        result.age = int(out.age.value)
+    place = out.place
+    if place is not None and place.detail:
+        result.commune = place.detail.get("commune_code") or None
+        result.departement = place.detail.get("departement")
+        result.region = place.detail.get("region")
+    result.images = list(_images(get("images"), base_dir, images))
     return result
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from faisceau.normalise.model import Found
+from faisceau.normalise.text import lower_aligned
 
 MIN_AGE = 14
 MAX_AGE = 99
@@ -58,14 +59,6 @@ def _by_first_char(words: list[str]) -> str:
     for word in sorted(set(words), key=len, reverse=True):
         groups.setdefault(word[0], []).append(re.escape(word[1:]).replace(r"\ ", r"\s+"))
     return "|".join(f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in groups.items())
-
-
-def _lower_aligned(text: str) -> str:
-    """``text`` in lower case, character for character, so match offsets fit ``text``."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 @functools.cache
@@ -167,7 +160,7 @@ def find_ages(text: str) -> list[Found]:
     if not text:
         return []
     rules = _rules()
-    low = _lower_aligned(text)
+    low = lower_aligned(text)
     hits: dict[int, Found] = {}  # by start of the number: one age per place in the text
     for unit in rules.unit_scan.finditer(low):
         start, end = unit.span()

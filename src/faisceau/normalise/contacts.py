@@ -35,6 +35,7 @@ from importlib import resources
 from typing import Any
 
 from faisceau.normalise.model import Found
+from faisceau.normalise.text import lower_aligned
 
 # Shared by the address and separator patterns: brackets ads put around "at"/"dot".
 _OPEN = r"[\[\(\{<]"
@@ -72,15 +73,6 @@ def _by_first_char(
         after = f"(?!{not_after})" if not_after else ""
         parts.append(f"{char}{guard}(?:{'|'.join(rest)}){after}")
     return "|".join(parts)
-
-
-def _lower_aligned(text: str) -> str:
-    """``text`` in lower case, character for character, so match offsets fit ``text``."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    # A few characters grow when lowered ("İ"): keep those as they are.
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 # --------------------------------------------------------------------------------------
@@ -131,7 +123,8 @@ def _email_rules() -> _EmailRules:
         domain=re.compile(rf"{label}(?:{domain_sep}{label}){{1,5}}(?![\w@])", re.IGNORECASE),
         local_sep=re.compile(local_sep, re.IGNORECASE),
         domain_sep=re.compile(domain_sep, re.IGNORECASE),
-        hints=tuple(sorted(hints)),
+        # A hint holding another ("arobase", "arobas") adds nothing to the search.
+        hints=tuple(sorted(h for h in hints if not any(o != h and o in h for o in hints))),
         tlds=frozenset(data["tlds"]),
         weak_at=frozenset(data["weak_at_words"]),
         providers=frozenset(data["providers"]),
@@ -151,7 +144,7 @@ def find_emails(text: str) -> list[Found]:
         return []
     rules = _email_rules()
     if "@" not in text:
-        low = text.lower()
+        low = lower_aligned(text)
         if not any(hint in low for hint in rules.hints):
             return []
     found: list[Found] = []
@@ -256,6 +249,7 @@ class _HandleRules:
     joiner: re.Pattern[str]
     url: re.Pattern[str]  # on lower-cased text
     stopwords: frozenset[str]
+    any_cue: re.Pattern[str]  # url or alias: a text where it finds nothing holds no handle
 
 
 def _fold_alias(alias: str) -> str:
@@ -293,17 +287,18 @@ def _handle_rules() -> _HandleRules:
     # Sites are also written "www.instagram.com/", "m.facebook.com/".
     links = set(prefixes)
     links |= {f"{sub}.{p}" for p in prefixes if "." in p.split("/")[0] for sub in ("www", "m")}
+    alias = _by_first_char(words, r"\s?", not_before=r"[\w@#./\-]", not_after=r"\w") + emoji_part
+    url = _by_first_char(sorted(links), not_before=r"[\w.]")
     return _HandleRules(
         services=services,
         by_alias=by_alias,
         prefixes=prefixes,
-        alias=re.compile(
-            _by_first_char(words, r"\s?", not_before=r"[\w@#./\-]", not_after=r"\w") + emoji_part
-        ),
+        alias=re.compile(alias),
         alias_next=re.compile(_by_first_char(words, r"\s?", not_after=r"\w") + emoji_part),
         joiner=re.compile(r"\s*(?:/|&|\+|,|\|)\s*|\s+(?:et|and|ou|or|y|e|o)\s+"),
-        url=re.compile(_by_first_char(sorted(links), not_before=r"[\w.]")),
+        url=re.compile(url),
         stopwords=frozenset(data["stopwords"]),
+        any_cue=re.compile(f"{url}|{alias}"),
     )
 
 
@@ -338,7 +333,9 @@ def find_handles(text: str) -> list[Found]:
     if not text:
         return []
     rules = _handle_rules()
-    low = _lower_aligned(text)
+    low = lower_aligned(text)
+    if rules.any_cue.search(low) is None:
+        return []  # most ads: one scan instead of the two below
     found: list[tuple[int, Found]] = []
     taken: list[tuple[int, int]] = []
     for match in rules.url.finditer(low):

@@ -28,8 +28,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from faisceau.normalise.model import Found
+from faisceau.normalise.text import lower_aligned
 
 # Up to this many words, a text is a field ("Espagnole", "latina", "FR"), not running text.
 _FIELD_WORDS = 3
@@ -54,10 +56,7 @@ def _spellings(phrase: str) -> set[str]:
 
 def _lower_aligned(text: str) -> str:
     """``text`` in lower case, character for character, so match offsets fit ``text``."""
-    low = text.lower()
-    if len(low) != len(text):
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return low.replace("’", "'")
+    return lower_aligned(text).replace("’", "'")
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,39 @@ class _Lexicon:
     gate: frozenset[str]  # the rarest word of each phrase: a text without any has no origin
     firsts: frozenset[str]  # every word that can begin a reading
     codes: dict[str, str]  # "fr" -> "FR", for a field that is just a code
+    gate_scan: re.Pattern[str]  # the longest run of letters of each gate word, whole
     practice: frozenset[str]
     negative_before: frozenset[str]
     negative_after: frozenset[str]
     positive_before: frozenset[str]
     positive_after: frozenset[str]
+
+
+_RUN_SPLIT = re.compile(r"['\-]")
+_NOT_AFTER_LETTER = r"(?<![^\W_]{})"
+
+
+def _trie_pattern(words: set[str], guard: str = "") -> str:
+    """One regex alternative per first character, then a trie of the rest: the engine
+    tries few characters at each position. ``guard`` (a pattern with ``{}`` for the first
+    character) is checked after the first character, so that the pattern starts with it."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def rest(node: dict[str, Any]) -> str:
+        branches = [re.escape(c) + rest(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        if "" in node:
+            return f"(?:{'|'.join(branches)})?"
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return "|".join(re.escape(c) + guard.format(re.escape(c)) + rest(child)
+                    for c, child in sorted(trie.items()))
 
 
 @functools.cache
@@ -96,8 +123,12 @@ def _lexicon() -> _Lexicon:
     # The longest word of a phrase is the least common one ("l'est" in "pays de l'est",
     # not "de"), so the gate lets few texts through for nothing.
     gate = {max(reversed(p.split(" ")), key=len) for p in phrases}
+    # A gate word is a token or a hyphenated token's part: its longest run of letters
+    # (without "'" or "-") is then a whole run of the text, which one search can find.
+    runs = {max(_RUN_SPLIT.split(word), key=len) for word in gate}
     return _Lexicon(
         gate=frozenset(gate),
+        gate_scan=re.compile(rf"(?:{_trie_pattern(runs, guard=_NOT_AFTER_LETTER)})(?![^\W_])"),
         firsts=frozenset(p.split(" ")[0] for p in phrases),
         phrases=phrases,
         max_words=max(len(p.split(" ")) for p in phrases),
@@ -124,8 +155,10 @@ def find_origins(text: str) -> list[Found]:
         hit = lexicon.phrases.get(stripped.lower())  # "UK" is a word, not a code
         return [Found(hit[0], stripped, {"kind": hit[1]})] if hit else []
     low = _lower_aligned(text)
+    # Most ads name no origin: one search says so in C, before the text is tokenised.
+    if lexicon.gate_scan.search(low) is None:
+        return []
     words = _TOKEN.findall(low)
-    # Most ads name no origin: one set intersection says so without a loop in Python.
     if lexicon.gate.isdisjoint(words) and (
         "-" not in low
         or lexicon.gate.isdisjoint([p for w in words if "-" in w for p in w.split("-")])

@@ -26,8 +26,10 @@ the international number.
 
 Speed: a text without a digit (or "zéro") is dismissed by one C-level search. Otherwise
 coarse chains are found by one regex; short ones (most ages, prices, postcodes) are
-dismissed there, plainly written national numbers take a shortcut, and validations are
-cached.
+dismissed there, and numbers written plainly ("06 12 34 56 78", "+33 6 12 34 56 78", a
+whole phone field) take shortcuts that read them as the general reading would. Validation
+is phonenumbers' is_valid_number with each region's patterns compiled once (a test checks
+it against phonenumbers), and cached for a day of numbers.
 
 The lexicon (number words, overseas regions, quantity units) is ``data/phones.json``.
 """
@@ -39,6 +41,7 @@ import itertools
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -159,7 +162,12 @@ def find_phones(text: str) -> list[Found]:
     number's ``region`` (ISO code: "FR", "RE", "BE"...) and whether it was
     ``obfuscated``. Only numbers that ``phonenumbers`` deems valid are returned.
     """
-    if not text or not _may_hold_phone(text):
+    if not text:
+        return []
+    whole = _whole_number(text)
+    if whole is not None:
+        return whole
+    if not _may_hold_phone(text):
         return []
     lexicon = _lexicon()
     lowered = text.lower()
@@ -176,8 +184,9 @@ def find_phones(text: str) -> list[Found]:
     seen: set[str] = set()
     for start, end in regions:
         item = _plain_national(text, start, end, lexicon)
-        if item is not None:
-            items = [item]
+        shortcut = [item] if item is not None else _plain_international(text, start, end)
+        if shortcut is not None:
+            items = shortcut
         else:
             # Letters standing for digits before the first digit ("O6", "lO6"), and the
             # end of a last keycap, which the coarse chain leaves out.
@@ -194,6 +203,18 @@ def find_phones(text: str) -> list[Found]:
                 seen.add(item.value)
                 found.append(item)
     return found
+
+
+def _whole_number(text: str) -> list[Found] | None:
+    """A phone field is mostly one number written plainly ("06 12 34 56 78", "+33 6 12 34
+    56 78"): the text is then the only region, which a shortcut reads as the loop of
+    find_phones would (None: leave it to the loop)."""
+    if len(text) <= 14 and _PLAIN_NATIONAL.fullmatch(text) is not None:
+        item = _plain_national(text, 0, len(text), _lexicon())
+        return [item] if item is not None else None
+    if text[0] == "+" and len(text) <= 18:
+        return _plain_international(text, 1, len(text))
+    return None
 
 
 @lru_cache(maxsize=8)
@@ -241,6 +262,59 @@ def _plain_national(text: str, start: int, end: int, lexicon: _Lexicon) -> Found
         return None
     value, region = reading
     return Found(value, shown, {"region": region, "obfuscated": False})
+
+
+# The second shortcut: "+33 6 12 34 56 78", "+33.6.12.34.56.78", "+33612345678" (the "+"
+# before the region). 33 is the default region's calling code (see _home).
+_PLAIN_INTERNATIONAL = re.compile(r"(?P<sep>[ .\-]?)[1-9](?:(?P=sep)[0-9]{2}){4}")
+
+
+def _plain_international(text: str, start: int, end: int) -> list[Found] | None:
+    """The shortcut for a region that is the default country's calling code after a "+",
+    then a national number written plainly with one separator or none; None otherwise.
+
+    It gives what the general reading would (tests compare them on such numbers): the
+    atoms are plain digit groups that one chain joins, no date or time hides among them,
+    and the only reading starts at the calling code. It leaves to the general reading a
+    letter standing for a digit or a keycap end against the region, and a unit after it.
+    """
+    home = _home()
+    if home is None or start < 1 or text[start - 1] != "+":
+        return None
+    code, code_text = home
+    if not text.startswith(code_text, start):
+        return None
+    match = _PLAIN_INTERNATIONAL.fullmatch(text, start + len(code_text), end)
+    if match is None:
+        return None
+    if end < len(text) and (text[end] in _LETTER_DIGITS or text[end] in _KEYCAP_TAIL):
+        return None
+    if _lexicon().quantity.match(text, end) is not None:
+        return None
+    reading = _international(code, match.group().replace(match.group("sep"), "")
+                             if match.group("sep") else match.group())
+    if reading is None:
+        return []
+    plus = start - 1
+    shown_start = plus - 1 if plus > 0 and text[plus - 1] in "([" else plus
+    value, region = reading
+    return [Found(value, text[shown_start:end], {"region": region, "obfuscated": False})]
+
+
+@lru_cache(maxsize=1)
+def _home() -> tuple[int, str] | None:
+    """The default region's calling code, when _plain_international may read it: the code
+    must be what _country_code reads at the start of its digits, and no shorter part of a
+    grouped national number may have a possible length (else the general reading weighs
+    several readings)."""
+    code = phonenumbers.country_code_for_region(_lexicon().default_region)
+    code_text = str(code)
+    lengths = _possible_lengths(code)
+    if not code or _country_code(code_text + "612345678", 0) != code:
+        return None
+    if 9 not in lengths or lengths & {0, 1, 3, 5, 7}:
+        return None
+    return code, code_text
 
 
 # --- atoms -------------------------------------------------------------------------------
@@ -745,29 +819,102 @@ def _obfuscated(atoms: list[_Atom], kinds: list[str], cand: _Candidate) -> bool:
 # --- validation --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
+# Validation caches hold a day of numbers: a national crawl shows tens of thousands of
+# numbers a day, each again and again, and phonenumbers takes tens of µs to judge one.
+_VALIDATION_CACHE = 65_536
+
+
+@lru_cache(maxsize=_VALIDATION_CACHE)
 def _check(country: int, national: str) -> tuple[str, str] | None:
     """(E.164, region) when +country national is a valid number, else None."""
     if not national.isdigit() or len(national) > _MAX_NSN:
         return None
-    number = PhoneNumber(country_code=country, national_number=int(national))
     zeros = len(national) - len(national.lstrip("0"))
-    if zeros:
-        if zeros == len(national):
+    if zeros == len(national):
+        return None
+    plan = _plan(country)
+    if plan is not None:  # a calling code of one region: the usual case, made quick
+        only_region, valid = plan
+        # phonenumbers' national significant number of the PhoneNumber made below.
+        national_number = "0" * zeros + str(int(national))
+        if not valid(national_number):
             return None
+        return f"+{country}{national_number}", only_region
+    number = PhoneNumber(country_code=country, national_number=int(national))
+    if zeros:
         # Keep leading zeros (Italy) as written, or "+39 06..." would be read as "+39 6...".
         number.italian_leading_zero = True
         if zeros > 1:
             number.number_of_leading_zeros = zeros
-    if not phonenumbers.is_valid_number(number):
-        return None
+    # is_valid_number(n) is is_valid_number_for_region(n, region_code_for_number(n)):
+    # written out, the region (slow to find for codes shared by several) is found once.
     region = phonenumbers.region_code_for_number(number)
-    if region is None:
+    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164), region
 
 
-@lru_cache(maxsize=4096)
+# The number types is_valid_number accepts, in the order phonenumbers tries them.
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+                 "pager", "uan", "voicemail", "fixed_line")
+
+
+@lru_cache(maxsize=512)
+def _plan(country: int) -> tuple[str, Callable[[str], bool]] | None:
+    """The region of a calling code that has one, and a validator of its national
+    significant numbers; None for a calling code shared by several regions.
+
+    phonenumbers' is_valid_number, written out for one region with its patterns compiled
+    once: the general description, then any number type (mobile only when its pattern is
+    not the fixed line's). phonenumbers recompiles, or looks up, each pattern on every
+    call, which made validation the costliest step of reading a new number.
+    """
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country)
+    if not regions or len(regions) != 1:
+        return None
+    region = regions[0]
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        country, region.upper())
+    if metadata is None or (region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+                            and country != phonenumbers.country_code_for_valid_region(region)):
+        return region, lambda national_number: False
+    general = _description(metadata.general_desc)
+    descs = [getattr(metadata, kind) for kind in _NUMBER_TYPES]
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        descs.append(metadata.mobile)
+    # Any type will do: types of the same possible lengths are tried as one pattern.
+    by_lengths: dict[frozenset[int], list[str]] = {}
+    for desc in descs:
+        if desc is not None and desc.national_number_pattern:
+            by_lengths.setdefault(frozenset(desc.possible_length or ()), []).append(
+                desc.national_number_pattern)
+    types = [(lengths, re.compile("|".join(f"(?:{p})" for p in patterns)))
+             for lengths, patterns in by_lengths.items()]
+
+    def valid(national_number: str) -> bool:
+        size = len(national_number)
+        if general is None or not _matches(general, national_number, size):
+            return False
+        return any(_matches(kind, national_number, size) for kind in types)
+
+    return region, valid
+
+
+def _description(desc: Any) -> tuple[frozenset[int], re.Pattern[str]] | None:
+    """A phonenumbers PhoneNumberDesc as (possible lengths, compiled pattern); None when
+    it can match nothing (no description, or no pattern)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+
+
+def _matches(desc: tuple[frozenset[int], re.Pattern[str]], number: str, size: int) -> bool:
+    """phonenumbers' _is_number_matching_desc: no possible lengths means any length."""
+    lengths, pattern = desc
+    return (not lengths or size in lengths) and pattern.fullmatch(number) is not None
+
+
+@lru_cache(maxsize=_VALIDATION_CACHE)
 def _international(country: int, national: str) -> tuple[str, str] | None:
     reading = _check(country, national)
     if reading is not None:
@@ -778,7 +925,7 @@ def _international(country: int, national: str) -> tuple[str, str] | None:
     return None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_VALIDATION_CACHE)
 def _national(number: str) -> tuple[str, str] | None:
     """A number in French national format: metropolitan first, else one overseas reading."""
     lexicon = _lexicon()
@@ -794,13 +941,22 @@ def _national(number: str) -> tuple[str, str] | None:
 
 
 def _in_region(number: str, region: str) -> tuple[str, str] | None:
+    plan = _region_plan(region)
+    if plan is None:
+        return None
+    country, prefix = plan
+    if not number.startswith(prefix):
+        return None
+    return _check(country, number[len(prefix) :])
+
+
+@lru_cache(maxsize=64)
+def _region_plan(region: str) -> tuple[int, str] | None:
+    """(calling code, national prefix) of a region, or None when phonenumbers has none."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if metadata is None:
         return None
-    prefix = metadata.national_prefix or ""
-    if not number.startswith(prefix):
-        return None
-    return _check(phonenumbers.country_code_for_region(region), number[len(prefix) :])
+    return phonenumbers.country_code_for_region(region), metadata.national_prefix or ""
 
 
 @lru_cache(maxsize=1)

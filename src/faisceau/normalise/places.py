@@ -376,6 +376,9 @@ class _Reference:
     starts: frozenset[str] = frozenset()
     # Common words and fillers: never a place in lower-case free text without a code.
     weak_words: frozenset[str] = frozenset()
+    # Names of one word that no longer name continues and that strict free text drops
+    # when written in lower case ("pas", "passage"): _scan drops them before a lookup.
+    strict_singles: frozenset[str] = frozenset()
     roman: dict[str, tuple[int, bool]] = field(default_factory=dict)
     sorted_names: list[str] | None = None
 
@@ -469,6 +472,14 @@ def _make_reference(index: dict[str, Any]) -> _Reference:
         for suffix in lexicon.ordinal_suffixes:
             roman[numeral + suffix] = (number, True)
 
+    weak_words = (lexicon.common_words | lexicon.location_filler | lexicon.context_before
+                  | lexicon.context_after | lexicon.departement_words
+                  | lexicon.arrondissement_words | lexicon.street_words)
+    continued = {key.split(" ", 1)[0] for key in prefixes if " " in key}
+    strict_singles = frozenset(
+        key for key, entries in names.items()
+        if " " not in key and key not in continued and key not in _DISTRICT_CITIES
+        and (key in weak_words or entries[0].pop < CTX_LOW_MIN))
     return _Reference(
         source=index["source"],
         communes=communes,
@@ -484,9 +495,8 @@ def _make_reference(index: dict[str, Any]) -> _Reference:
                  | lexicon.departement_words | lexicon.arrondissement_words
                  | lexicon.street_words),
         roman=roman,
-        weak_words=lexicon.common_words | lexicon.location_filler | lexicon.context_before
-        | lexicon.context_after | lexicon.departement_words | lexicon.arrondissement_words
-        | lexicon.street_words,
+        weak_words=weak_words,
+        strict_singles=strict_singles,
         starts=frozenset(prefixes).union(
             postcodes, dep_numbers, (str(n) for n in range(100)), (f"{n:02d}" for n in range(10))),
     )
@@ -583,16 +593,15 @@ class _Text:
         self.n = len(tokens)
         self._offsets: list[int] | None = None
 
-    def _offset(self, part: int) -> int:
-        if self._offsets is None:
-            self._offsets = list(accumulate(map(len, self.parts)))
-        return self._offsets[part]
+    def _make_offsets(self) -> list[int]:
+        self._offsets = list(accumulate(map(len, self.parts)))
+        return self._offsets
 
     def start(self, index: int) -> int:
-        return self._offset(2 * index)
+        return (self._offsets or self._make_offsets())[2 * index]
 
     def end(self, index: int) -> int:
-        return self._offset(2 * index + 1)
+        return (self._offsets or self._make_offsets())[2 * index + 1]
 
     def gap(self, left: int, right: int) -> str:
         """Characters between token ``left`` and token ``right``."""
@@ -737,6 +746,9 @@ def _scan(ref: _Reference, t: _Text,
     matches: list[_Match] = []
     numbers: list[tuple[int, int, str]] = []
     folds, prefixes, names = t.folds, ref.prefixes, ref.names
+    ordinal_suffixes = ref.lexicon.ordinal_suffixes
+    arrondissement_words = ref.lexicon.arrondissement_words
+    strict_singles = ref.strict_singles
     free = 0  # first token not yet consumed by a match
     # Only tokens that can start something are visited; the filter runs at C speed.
     for i in compress(range(t.n), map(ref.starts.__contains__, folds)):
@@ -744,27 +756,33 @@ def _scan(ref: _Reference, t: _Text,
             continue
         token = folds[i]
         if token[0].isdigit():
-            if len(token) == 5:
+            size = len(token)
+            if size == 5:
                 codes = ref.postcodes.get(token)
                 if codes is not None and not _unit_follows(ref, t, i) and not _in_number_run(t, i):
                     matches.append(_Match(i, i, "postcode", value=codes[0], postcode=token))
                 continue
-            nxt = _district_reverse(ref, t, i, matches)
-            if nxt != i:
-                free = nxt
-                continue
-            if token == "2" and i + 1 < t.n and folds[i + 1] in ("a", "b") and t.touching(i, i + 1):
+            # Most numbers in ads are digits of phone numbers: the cheap tests come first.
+            after = folds[i + 1] if i + 1 < t.n else None
+            if size <= 2 and after in ordinal_suffixes:
+                nxt = _district_reverse(ref, t, i, matches)
+                if nxt != i:
+                    free = nxt
+                    continue
+            if token == "2" and after in ("a", "b") and t.touching(i, i + 1):
                 numbers.append((i, i + 1, "2" + folds[i + 1].upper()))
                 free = i + 2
                 continue
-            ordinal = i + 1 < t.n and (folds[i + 1] in ref.lexicon.ordinal_suffixes
-                                       or folds[i + 1] in ref.lexicon.arrondissement_words)
-            if (2 <= len(token) <= 3 and not ordinal and not _unit_follows(ref, t, i)
-                    and not _in_number_run(t, i)):
+            if 2 <= size <= 3:
                 code = ref.dep_numbers.get(token) or ("20" if token == "20" else None)
-                if code is not None:
+                if (code is not None and after not in ordinal_suffixes
+                        and after not in arrondissement_words and not _in_number_run(t, i)
+                        and not _unit_follows(ref, t, i)):
                     numbers.append((i, i, code))
             continue
+        if (strict and token in strict_singles and t.tokens[i].islower()
+                and not (i + 1 < t.n and folds[i + 1][0].isdigit())):
+            continue  # the check below on a single lower-case word, made at once
         if token in _DISTRICT_CITIES:
             nxt = _district_forward(ref, t, i, matches)
             if nxt != i:
@@ -834,8 +852,10 @@ def _official_article(t: _Text, first: int, article: str) -> bool:
             and t.shape(k) != "lower" and t.shape(first) != "lower")
 
 
-def _evident(ref: _Reference, t: _Text, m: _Match, chosen: _Candidate) -> bool:
-    """Whether a name read in free text is a place rather than an ordinary word."""
+def _evident(ref: _Reference, t: _Text, m: _Match, chosen: _Candidate, before: str) -> bool:
+    """Whether a name read in free text is a place rather than an ordinary word.
+
+    ``before`` is ``_word_before(ref, t, m.first)``."""
     if m.hinted:
         return True
     lex = ref.lexicon
@@ -846,7 +866,7 @@ def _evident(ref: _Reference, t: _Text, m: _Match, chosen: _Candidate) -> bool:
         # A title that opens with the town: "Lyon - nouvelle", "Tours : massage".
         or (t.sentence_initial(m.first) and _HEADER_GAP.match(t.gap(m.last, nxt)) is not None
             and (m.first == 0 or "\n" in t.gap(m.first - 1, m.first))))
-    context = (_word_before(ref, t, m.first) in lex.context_before or after
+    context = (before in lex.context_before or after
                or _official_article(t, m.first, article))
     shape = t.shape(m.first)
     if m.key in lex.common_words:
@@ -1012,9 +1032,10 @@ def _find_places(text: str, field: bool | None) -> list[Found]:
             found.append((start, end, m.value, "district", None))
         else:
             chosen = _choose(ref, m, all_codes, all_deps)
+            word_before = "" if m.hinted else _word_before(ref, t, m.first)
             if not m.hinted and (
                     (m.key in ref.fillers and (not field or len(matches) > 1))
-                    or _word_before(ref, t, m.first) in lex.street_words):
+                    or word_before in lex.street_words):
                 continue  # "Quartier Pigalle", "rue de Rennes", "métro Castellane"
             code_beside = beside.get(id(m))
             if code_beside is not None:
@@ -1022,7 +1043,7 @@ def _find_places(text: str, field: bool | None) -> list[Found]:
                     end = _closing(t, code_beside[1])  # "Saint-Denis (93)" reads as one place
                 elif field or _explicit_number(lex, t, code_beside[0], code_beside[1]):
                     explicit.append(code_beside)
-            if not field and not _evident(ref, t, m, chosen):
+            if not field and not _evident(ref, t, m, chosen, word_before):
                 continue
             # Show the article read before the name: "Le Havre", "La Réunion".
             if m.first > 0 and t.near(m.first - 1, m.first):

@@ -15,6 +15,9 @@ a duration: on its own it could be anything (an age, a height, part of a phone n
 
 A night counts as 720 minutes (12 hours): ads never say how long a night is, and one fixed
 figure keeps night rates comparable. This and every word list are in ``data/prices.json``.
+
+Speed: most ad texts hold numbers (ages, phone numbers) but no rate; ``_may_hold_rate``
+turns them away with a few C-level searches before any token is read.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from faisceau.normalise.model import Found
+from faisceau.normalise.text import lower_aligned
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class _Rules:
     time_before: re.Pattern[str]
     gap: re.Pattern[str]
     not_units: frozenset[str]
+    cue_units: frozenset[str]  # see _may_hold_rate
 
 
 def _alternation(words: list[str]) -> str:
@@ -72,14 +77,6 @@ def _fold(word: str) -> str:
     return re.sub(r"[\s\-]+", " ", word.lower().replace("’", "'")).strip()
 
 
-def _lower_aligned(text: str) -> str:
-    """``text`` in lower case, character for character, so match offsets fit ``text``."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-
-
 @functools.cache
 def _rules() -> _Rules:
     path = resources.files("faisceau.normalise").joinpath("data", "prices.json")
@@ -92,15 +89,24 @@ def _rules() -> _Rules:
     gap_words = _alternation(data["gap_words"])
     separators = r"[\s:=/\-–—>→»()*|+]"
     gap = re.compile(rf"{separators}*(?:(?:{gap_words}){separators}*)*", re.IGNORECASE)
+    # Units that make a number after which they are written a duration or an amount
+    # worth a look (see _may_hold_rate); hour units and weak currencies only for some.
+    hour_units = frozenset(u.lower() for u in data["hour_units"])
+    weak = frozenset(data["weak_currencies"])
+    cue_units = (
+        frozenset(u.lower() for u in data["minute_units"]) | frozenset(currencies)
+    ) - hour_units - weak
     return _Rules(
         numeric_words=re.compile(rf"(?:{_alternation(numeric_words)})(?![^\W\d_])", re.I),
-        hour_units=frozenset(u.lower() for u in data["hour_units"]),
+        hour_units=hour_units,
         minute_units=frozenset(u.lower() for u in data["minute_units"]),
         words=re.compile(_by_first_char(letter_words + slash_hour)),
-        word_hints=tuple(data["word_hints"]),
+        # A hint holding another ("hora", "ora") adds nothing to the search.
+        word_hints=tuple(h for h in data["word_hints"]
+                         if not any(o != h and o in h for o in data["word_hints"])),
         currencies=currencies,
         prefix_currencies=dict(data["prefix_currencies"]),
-        weak_currencies=frozenset(data["weak_currencies"]),
+        weak_currencies=weak,
         weak_currency_min=float(data["weak_currency_min"]),
         default_currency=data["default_currency"],
         min_amount=float(data["min_amount"]),
@@ -112,6 +118,7 @@ def _rules() -> _Rules:
         ),
         gap=gap,
         not_units=frozenset(_fold(w) for w in data["not_amount_units"]),
+        cue_units=cue_units,
     )
 
 
@@ -137,6 +144,12 @@ def find_prices(text: str) -> list[Found]:
     if not text:
         return []
     rules = _rules()
+    if not _may_hold_rate(text, rules):
+        return []  # most ad texts: numbers (ages, phones), but no time or money
+    return _read_rates(text, rules)
+
+
+def _read_rates(text: str, rules: _Rules) -> list[Found]:
     tokens = _tokens(text, rules)
     if not tokens:
         return []
@@ -151,6 +164,41 @@ def find_prices(text: str) -> list[Found]:
             found.append((token.start, _price(text, token, None, token, token, rules)))
     found.sort(key=lambda pair: pair[0])
     return [item for _, item in found]
+
+
+# A digit with a word (or an apostrophe) after it, spaces aside; and that word, as _UNIT
+# reads it.
+_DIGIT_THEN_WORD = re.compile(r"\d(?=\s*(?:[^\W\d_]|['’]))")
+_WORD_AFTER = re.compile(r"\s*([^\W\d_]+|['’])")
+
+
+def _may_hold_rate(text: str, rules: _Rules) -> bool:
+    """False only when ``text`` cannot hold a rate, cheaply (most ads name none).
+
+    A rate needs a duration or a currency. Tokens are only made from a currency sign (or
+    "½"), a unit of time or money written after a number (an hour of at most
+    ``max_hours``, an amount in a weak currency above ``weak_currency_min``: "24h", "6e"
+    are none) or, for durations in words, a text holding one of ``word_hints``.
+    """
+    if "€" in text or "$" in text or "£" in text or "½" in text:
+        return True
+    for digit in _DIGIT_THEN_WORD.finditer(text):
+        end = digit.end()
+        unit = _WORD_AFTER.match(text, end)
+        word = unit.group(1).lower() if unit else ""
+        if word in rules.cue_units:
+            return True
+        hours = word in rules.hour_units
+        if hours or word in rules.weak_currencies:
+            start = end - 1
+            while start > 0 and text[start - 1].isdecimal():
+                start -= 1
+            if start > 0 and text[start - 1] in ".,":
+                return True  # the decimals of a number: "1.5h", "9,50e"
+            value = int(text[start:end])
+            if value <= rules.max_hours if hours else value > rules.weak_currency_min:
+                return True
+    return any(map(lower_aligned(text).__contains__, rules.word_hints))
 
 
 def _tokens(text: str, rules: _Rules) -> list[_Token]:
@@ -170,7 +218,7 @@ def _tokens(text: str, rules: _Rules) -> list[_Token]:
             end = token.end
     if not any(t.amount is not None for t in tokens):
         return []  # no amount, no rate: durations in words cannot change that
-    low = _lower_aligned(text)
+    low = lower_aligned(text)
     if any(hint in low for hint in rules.word_hints):
         numeric_spans = [(t.start, t.end) for t in tokens]
         for match in rules.words.finditer(low):
