@@ -35,6 +35,8 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="normalisation processes (default: as ingest)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="faisceau-bench-"))
@@ -53,7 +55,7 @@ def main() -> int:
                 for table in ("ad_image", "ad_value", "sighting", "ad_version", "ad",
                               "quarantine", "ingest_file"):
                     conn.execute(text(f"TRUNCATE {table} CASCADE"))
-        ingestor = Ingestor(store, images=False)
+        ingestor = Ingestor(store, images=False, workers=args.workers)
         with ingestor.session():
             with timed() as first:
                 day1 = ingestor.ingest_paths(files[:1])

@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from _common import machine
+from faisceau.normalise.ad import field_strings
 from faisceau.synth.world import Params, write_world
 
 TARGET_US = 350.0
@@ -48,14 +49,6 @@ NORMALISERS = ("language", "phones", "places", "prices", "origins", "handles", "
 def _load(path: Path) -> list[dict[str, Any]]:
     with open(path, "rb") as handle:
         return [orjson.loads(line) for line in handle if line.strip()]
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def _run_total(ads: list[dict[str, Any]]) -> dict[str, float]:
@@ -92,11 +85,11 @@ def _run_breakdown(ads: list[dict[str, Any]]) -> dict[str, float]:
     for content in ads:
         # The calls normalise_ad makes, in its order: fields through its cache, title and
         # text (new in every ad) straight to each finder.
-        for text in _strings(content.get("phone")):
+        for text in field_strings(content.get("phone")):
             field("phones", "phone", text)
-        for text in _strings(content.get("email")):
+        for text in field_strings(content.get("email")):
             field("emails", "email", text)
-        for text in _strings(content.get("links")):
+        for text in field_strings(content.get("links")):
             field("handles", "handle", text)
             field("phones", "phone", text)
             field("emails", "email", text)
@@ -105,9 +98,9 @@ def _run_breakdown(ads: list[dict[str, Any]]) -> dict[str, float]:
             field("ages", "age", raw_age)
         elif raw_age is not None and not isinstance(raw_age, bool):
             timed("ages", age.parse_age, raw_age)
-        for text in _strings(content.get("price")):
+        for text in field_strings(content.get("price")):
             field("prices", "price", text)
-        for text in _strings(content.get("origin")):
+        for text in field_strings(content.get("origin")):
             field("origins", "origin", text)
         location = content.get("location")
         if isinstance(location, str) and location.strip():

@@ -19,6 +19,8 @@ from faisceau.normalise.images import ImageHashes, hash_image
 from faisceau.normalise.model import Found
 
 FREE_TEXT_FIELDS = ("title", "text")
+# Entries per normalisation cache, per process: bounded, since every worker holds its own.
+CACHE_ENTRIES = 16_384
 
 
 @dataclass(slots=True)
@@ -41,7 +43,8 @@ class NormalisedAd:
     images: list[tuple[int, dict[str, Any], ImageHashes | None]] = field(default_factory=list)
 
 
-def _strings(value: Any) -> list[str]:
+def field_strings(value: Any) -> list[str]:
+    """The strings of a field that may hold one string or a list of them."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
@@ -49,7 +52,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def name_key(name: str) -> str:
     """A pseudonym folded for comparison: case, accents and spacing do not matter."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -91,7 +94,7 @@ FREE_TEXT_FINDERS: tuple[tuple[str, Callable[[str], list[Found]]], ...] = (
 )
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def free_text_values(text: str) -> tuple[tuple[str, Found], ...]:
     """Every value found in one title or text. Cached: titles and templated texts recur
     across ads and versions, and a crawl re-reads the same wording all day."""
@@ -122,7 +125,7 @@ FIELD_FINDERS: dict[str, Callable[[str], list[Found]]] = {
 }
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def field_values(kind: str, text: str) -> tuple[Found, ...]:
     """The values of ``kind`` in one string of a dedicated field (see ``FIELD_FINDERS``)."""
     return tuple(FIELD_FINDERS[kind](text))
@@ -146,11 +149,11 @@ def normalise_ad(content: dict[str, Any], base_dir: Path | None, *,
     out = _Collector()
     add = out.add
     get = content.get
-    for text in _strings(get("phone")):
+    for text in field_strings(get("phone")):
         add("phone", "phone", field_values("phone", text))
-    for text in _strings(get("email")):
+    for text in field_strings(get("email")):
         add("email", "email", field_values("email", text))
-    for text in _strings(get("links")):
+    for text in field_strings(get("links")):
         add("handle", "links", field_values("handle", text))
         add("phone", "links", field_values("phone", text))
         add("email", "links", field_values("email", text))
@@ -161,9 +164,9 @@ def normalise_ad(content: dict[str, Any], base_dir: Path | None, *,
         stated_age = age.parse_age(raw_age)
         if stated_age is not None:
             add("age", "age", (stated_age,))
-    for text in _strings(get("price")):
+    for text in field_strings(get("price")):
         add("price", "price", field_values("price", text))
-    for text in _strings(get("origin")):
+    for text in field_strings(get("origin")):
         add("origin", "origin", field_values("origin", text))
     location = get("location")
     if isinstance(location, str) and location.strip():
