@@ -131,3 +131,21 @@ def test_networks_share_stock_photos_across_victims(world: Path) -> None:
     independents = [c for c in controllers if c["kind"] == "independent"]
     photos = Counter(ph for c in independents for p in c["persons"] for ph in p["photos"])
     assert max(photos.values()) == 1  # an independent worker's photos are her own
+
+
+def test_places_as_ads_write_them_resolve_to_their_commune() -> None:
+    from random import Random
+
+    from faisceau.normalise.places import resolve_place
+    from faisceau.synth.world import Reference
+
+    ref, rng = Reference(), Random(3)
+    for city in ("75056", "69123", "13055"):  # the three cities with districts
+        for _ in range(100):
+            shown = ref.render(rng, city)
+            found = resolve_place(shown)
+            assert found is not None and found.detail is not None, shown
+            assert found.detail["departement"] == ref.departement(city), shown
+            if shown.split()[-1][0].isdigit() and not shown.isdigit():  # "Lyon 7ème"
+                assert found.detail["kind"] == "district", shown
+                assert ref.communes[found.value][4] == city, shown

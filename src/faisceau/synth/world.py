@@ -182,9 +182,12 @@ class Reference:
         roll = rng.random()
         districts = self.districts.get(code)
         if districts and roll < 0.35:
-            district = rng.choice(sorted(districts))
-            number = int(district[-2:])
+            # Arrondissement codes run in order (75101.., 69381.., 13201..): the rank is the
+            # number, whatever the city's code base.
+            number = rng.randrange(len(districts)) + 1
             suffix = rng.choice(["", "e", "ème"]) if number > 1 else rng.choice(["", "er"])
+            if not suffix and str(number) == dep:
+                suffix = "e"  # "Marseille 13" reads as the département, "Marseille 13e" not
             return f"{name} {number}{suffix}"
         if roll < 0.45 and code in self.postcode:
             return self.postcode[code]
