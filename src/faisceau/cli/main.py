@@ -94,14 +94,14 @@ def print_summary(summary: Summary, *, show_rejections: int = 20) -> None:
         out.print(f"  … et {more} autres: faisceau quarantine list", highlight=False)
 
 
-def run_ingest(store: Store, paths: list[Path], *, images: bool = True,
+def run_ingest(store: Store, files: list[Path], *, images: bool = True,
                workers: int | None = None, chunk_lines: int = CHUNK_LINES) -> Summary:
-    files = expand_paths(paths)
+    """Ingest files already expanded (``expand_paths``), with a progress bar."""
     total_bytes = sum(f.stat().st_size for f in files)
     ingestor = Ingestor(store, images=images, workers=workers, chunk_lines=chunk_lines)
     with _progress() as progress, ingestor.session():
         task = progress.add_task("ingestion", total=total_bytes)
-        summary = ingestor.ingest_paths(files, lambda n: progress.advance(task, n))
+        summary = ingestor.ingest_files(files, lambda n: progress.advance(task, n))
     return summary
 
 
@@ -115,9 +115,9 @@ def ingest_ads(
 ) -> None:
     """Ingest collected ads; bad lines are set aside, the rest goes in."""
     with user_errors():
-        expand_paths(paths)  # fail on an unreadable path before touching the store
+        files = expand_paths(paths)  # an unreadable path fails before the store is touched
         with opened_store() as store:
-            summary = run_ingest(store, paths, images=images, workers=workers,
+            summary = run_ingest(store, files, images=images, workers=workers,
                                  chunk_lines=chunk_lines)
     print_summary(summary)
 
@@ -304,7 +304,7 @@ def demo(
         out.print(f"Monde synthétique: {written.lines} lignes, {written.ads} annonces "
                   f"({written.corrupt} lignes corrompues volontairement).")
         with opened_store() as store:
-            summary = run_ingest(store, [data_dir / "crawl"])
+            summary = run_ingest(store, expand_paths([data_dir / "crawl"]))
             print_summary(summary, show_rejections=5)
             with store.begin() as conn:
                 counts = store_counts(conn)

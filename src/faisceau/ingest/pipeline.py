@@ -159,7 +159,12 @@ class Ingestor:
 
     def ingest_paths(self, paths: Sequence[Path],
                      progress: Callable[[int], None] | None = None) -> Summary:
-        files = expand_paths(paths)
+        """Files and directories, expanded with ``expand_paths``."""
+        return self.ingest_files(expand_paths(paths), progress)
+
+    def ingest_files(self, files: Sequence[Path],
+                     progress: Callable[[int], None] | None = None) -> Summary:
+        """Files already expanded, in the given order."""
         total = Summary(files=len(files))
         for path in files:
             total.add(self.ingest_file(path, progress))
