@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +26,12 @@ def _line(**fields: object) -> bytes:
 
 def test_shipped_schema_is_the_contract() -> None:
     shipped = Path(__file__).resolve().parents[2] / "src/faisceau/ingest/ad.schema.json"
-    if SHARED_SCHEMA.exists():
-        assert orjson.loads(shipped.read_bytes()) == orjson.loads(SHARED_SCHEMA.read_bytes())
+    if not SHARED_SCHEMA.exists():
+        message = f"the contract {SHARED_SCHEMA} is not beside this checkout"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert orjson.loads(shipped.read_bytes()) == orjson.loads(SHARED_SCHEMA.read_bytes())
 
 
 def test_valid_record_keeps_unknown_fields_and_normalises_time() -> None:
