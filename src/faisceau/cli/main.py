@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -24,10 +24,13 @@ from rich.table import Table
 
 from faisceau.evaluate.report import EvaluationInputError, evaluate_paths, render
 from faisceau.export.ads import write_ads
+from faisceau.export.networks import write_networks
 from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import UnreadablePath, expand_paths
+from faisceau.link.detect import DetectSummary, detect
+from faisceau.link.inspect import largest_networks, network_detail
 from faisceau.store import Store, StoreUnavailable, open_store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
@@ -38,6 +41,8 @@ ingest_app = typer.Typer(help="Load collected data into the store.", no_args_is_
 quarantine_app = typer.Typer(help="Records set aside at ingestion.", no_args_is_help=True)
 export_app = typer.Typer(help="Exports in the data contracts.", no_args_is_help=True)
 ads_app = typer.Typer(help="Look at ingested ads.", no_args_is_help=True)
+networks_app = typer.Typer(help="Look at detected networks.", no_args_is_help=True)
+app.add_typer(networks_app, name="networks")
 app.add_typer(ads_app, name="ads")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(quarantine_app, name="quarantine")
@@ -194,6 +199,74 @@ def export_ads(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines 
     out.print(f"{count} annonces exportées vers {out_file}")
 
 
+@export_app.command("networks")
+def export_networks(
+    out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file.")],
+) -> None:
+    """One line per network, in the contract's format."""
+    with user_errors(), opened_store() as store, store.begin() as conn, \
+            open(out_file, "wb") as handle:
+        count = write_networks(conn, handle)
+    out.print(f"{count} réseaux exportés vers {out_file}")
+
+
+@app.command("detect")
+def detect_command() -> None:
+    """Link what has been ingested into networks (incremental: only new ads cost work)."""
+    with user_errors(), opened_store() as store:
+        summary = detect(store)
+    print_detect_summary(summary)
+
+
+def print_detect_summary(summary: DetectSummary) -> None:
+    seconds = sum(summary.seconds.values())
+    out.print(f"Détection: {summary.ads} annonces en {summary.networks} réseaux "
+              f"({summary.linked_ads} annonces reliées à d'autres), {summary.new_versions} "
+              f"versions nouvelles, {summary.reassigned} annonces (ré)affectées, "
+              f"{summary.merges} fusions, {summary.splits} scissions, "
+              f"{summary.weak_links} liens faibles corroborés ({summary.cut_links} coupés), "
+              f"{summary.handovers} numéros ou comptes passés de main en main; "
+              f"{seconds:.1f} s.", highlight=False)
+
+
+def print_largest_networks(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Plus grands réseaux")
+    for column in ("réseau", "annonces", "personnes", "téléphones", "départements", "vu"):
+        table.add_column(column, no_wrap=column == "réseau")
+    for r in rows:
+        table.add_row(r["network_id"], str(r["ads"]), str(r["persons"]),
+                      " ".join(r["phones"][:3]) + (" …" if len(r["phones"]) > 3 else ""),
+                      " ".join(r["departements"]),
+                      f"{(r['first_seen'] or '')[:10]} → {(r['last_seen'] or '')[:10]}")
+    out.print(table)
+
+
+@networks_app.command("list")
+def networks_list(
+    top: Annotated[int, typer.Option(help="How many networks.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on standard output.")] = False,
+) -> None:
+    """The largest networks."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        rows = largest_networks(conn, top)
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print_largest_networks(rows)
+
+
+@networks_app.command("show")
+def networks_show(network_id: str) -> None:
+    """One network: its ads, persons (names, photos), phones and handles, circuit, first and
+    last seen, the evidence of its links with provenance, its merges and splits. JSON."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        detail = network_detail(conn, network_id)
+    if detail is None:
+        console.print(f"faisceau: error: no network {network_id!r}")
+        raise typer.Exit(2)
+    sys.stdout.write(orjson.dumps(detail, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
 @ads_app.command("show")
 def ads_show(source: str, ad_id: str) -> None:
     """One ad: every version as collected, each normalised value with its field, the images
@@ -296,7 +369,8 @@ def demo(
     data_dir: Annotated[Path, typer.Option("--data", help="Where to write the synthetic crawl.")]
     = Path("demo-data"),
 ) -> None:
-    """Generate the demo world, ingest it, and show what the store holds."""
+    """Generate the demo world, ingest it, link its ads into networks, and show the
+    largest."""
     with user_errors():
         demo_world = PRESETS["demo"]
         written = write_world(demo_world, data_dir)
@@ -308,9 +382,12 @@ def demo(
             print_summary(summary, show_rejections=5)
             with store.begin() as conn:
                 counts = store_counts(conn)
-    out.print(f"Stockage: {counts['ads']} annonces, {counts['versions']} versions, "
-              f"{counts['sightings']} passages, {counts['values']} valeurs normalisées, "
-              f"{counts['quarantined']} lignes en quarantaine.")
+            out.print(f"Stockage: {counts['ads']} annonces, {counts['versions']} versions, "
+                      f"{counts['sightings']} passages, {counts['values']} valeurs "
+                      f"normalisées, {counts['quarantined']} lignes en quarantaine.")
+            print_detect_summary(detect(store))
+            with store.begin() as conn:
+                print_largest_networks(largest_networks(conn, 10))
 
 
 def main() -> None:

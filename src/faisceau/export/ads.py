@@ -1,7 +1,8 @@
 """``faisceau export ads``: one JSON line per ad, its latest version, in (source, ad_id) order.
 
-Until networks are detected every ad is a network of its own, with an identifier derived
-from the ad, so the contract's "every ad belongs to exactly one network" already holds.
+An ad's network is the one ``faisceau detect`` gave it; an ad not linked yet (ingested since
+the last detection) is a network of its own, with the identifier detection would give it,
+so the contract's "every ad belongs to exactly one network" always holds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, select
 
-from faisceau.store.schema import ad, ad_value, ad_version
+from faisceau.store.schema import ad, ad_network, ad_value, ad_version
 
 BATCH = 5_000
 
@@ -28,8 +29,10 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
     last: tuple[str, str] = ("", "")
     while True:
         rows = conn.execute(
-            select(ad.c.source, ad.c.ad_id, ad.c.current_version_id, ad_version.c.departement)
+            select(ad.c.source, ad.c.ad_id, ad.c.current_version_id, ad_version.c.departement,
+                   ad_network.c.network_id)
             .join(ad_version, ad_version.c.id == ad.c.current_version_id)
+            .outerjoin(ad_network, ad_network.c.ad_pk == ad.c.id)
             .where((ad.c.source > last[0]) | ((ad.c.source == last[0]) & (ad.c.ad_id > last[1])))
             .order_by(ad.c.source, ad.c.ad_id)
             .limit(BATCH)
@@ -50,7 +53,7 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
             yield {
                 "source": r.source,
                 "ad_id": r.ad_id,
-                "network_id": singleton_network_id(r.source, r.ad_id),
+                "network_id": r.network_id or singleton_network_id(r.source, r.ad_id),
                 "risk": 0.0,
                 "minor_suspected": False,
                 "phones": phones.get(r.current_version_id, []),

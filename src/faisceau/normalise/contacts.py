@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -314,7 +315,9 @@ _BARE_SEP = re.compile(r"\s*")
 _PHONE = re.compile(
     r"\(?(?:\+|00)?\s?\(?\d(?:[\s.\-/()]{0,2}\d){6,17}(?![\w/:])",
 )
-_USERNAME = re.compile(r"@?([a-z0-9_](?:[a-z0-9._\-]*[a-z0-9_])?)", re.IGNORECASE)
+# Letters of any script, so that a written accent does not cut "chloé_45" to "chlo";
+# ``_ascii_handle`` then folds it to the account name the service allows.
+_USERNAME = re.compile(r"@?(\w(?:[\w.\-]*\w)?)")
 _NOT_DIGIT = re.compile(r"\D")
 # After a URL prefix: the path, then an optional query string.
 _URL_REST = re.compile(r"(?P<path>[^\s?#\"'<>,;)]+)(?P<query>\?[^\s#\"'<>,;)]*)?")
@@ -398,6 +401,16 @@ def _alias_group(
     return names, kinds, end
 
 
+def _ascii_handle(handle: str) -> str:
+    """The account name behind a handle as written: services only allow ASCII, so an
+    accent an ad adds ("chloé_45") is folded away; anything else not ASCII gives ""."""
+    if handle.isascii():
+        return handle
+    folded = "".join(c for c in unicodedata.normalize("NFKD", handle)
+                     if not unicodedata.combining(c))
+    return folded if folded.isascii() else ""
+
+
 def _handle_found(service: str, handle: str, shown: str, phone_like: bool) -> Found:
     detail: dict[str, Any] = {"service": service, "handle": handle}
     if phone_like:
@@ -450,7 +463,7 @@ def _handle_from_url(
         return None
     if service.handle_kind == "phone":
         return None
-    handle = head.lstrip("@~").rstrip(".-").lower()
+    handle = _ascii_handle(head.lstrip("@~").rstrip(".-").lower())
     if not handle or handle in service.reserved or not re.fullmatch(r"[a-z0-9._\-]+", handle):
         return None
     # The query string (?hl=fr, ?igshid=...) is tracking noise, never the handle.
@@ -522,7 +535,9 @@ def _username_found(
     rules: _HandleRules,
 ) -> Found | None:
     raw = match.group()
-    handle = match.group(1).rstrip(".-").lower()
+    handle = _ascii_handle(match.group(1).rstrip(".-").lower())
+    if not handle:
+        return None
     at_sign = raw.startswith("@")
     if not any(c.isalpha() for c in handle):
         return None  # "snap: 2024", "x: 100": numbers are not usernames

@@ -31,7 +31,7 @@ def _param(conn: Connection, values: Sequence[Any]) -> Any:
     return list(values)
 
 
-def _mark(conn: Connection) -> str:
+def mark(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
@@ -50,7 +50,7 @@ def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any
 def ads_by_key(conn: Connection, source: str, ad_ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """(id, ad_id, first_seen, last_seen, sightings, versions, current_version_id)."""
     sql = ("SELECT id, ad_id, first_seen, last_seen, sightings, versions, current_version_id "
-           f"FROM ad WHERE source = {_mark(conn)} AND {_in_list(conn, 'ad_id')}")
+           f"FROM ad WHERE source = {mark(conn)} AND {_in_list(conn, 'ad_id')}")
     return fetch(conn, sql, (source, _param(conn, ad_ids)))
 
 
@@ -64,17 +64,17 @@ def versions_of(conn: Connection, ad_pks: Sequence[int]) -> list[tuple[Any, ...]
 def sightings_of(conn: Connection, ad_pks: Sequence[int], low: datetime,
                  high: datetime) -> list[tuple[Any, ...]]:
     """(ad_pk, seen_at) of these ads seen between ``low`` and ``high`` inclusive."""
-    mark = _mark(conn)
+    m = mark(conn)
     sql = (f"SELECT ad_pk, seen_at FROM sighting WHERE {_in_list(conn, 'ad_pk')} "
-           f"AND seen_at >= {mark} AND seen_at <= {mark}")
+           f"AND seen_at >= {m} AND seen_at <= {m}")
     return fetch(conn, sql, (_param(conn, ad_pks), low, high))
 
 
 def line_hashes(conn: Connection, file_id: int, first: int, last: int) -> dict[int, str]:
     """Line number to line hash of the sightings already read from this file's lines."""
-    mark = _mark(conn)
-    sql = (f"SELECT line, line_hash FROM sighting WHERE file_id = {mark} "
-           f"AND line >= {mark} AND line <= {mark}")
+    m = mark(conn)
+    sql = (f"SELECT line, line_hash FROM sighting WHERE file_id = {m} "
+           f"AND line >= {m} AND line <= {m}")
     return {int(line): str(digest) for line, digest in fetch(conn, sql, (file_id, first, last))}
 
 

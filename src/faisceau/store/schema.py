@@ -8,6 +8,12 @@ Ads are kept at three grains, so that a daily crawl does not multiply data:
 
 ``ad_value`` holds every normalised value with its provenance (version and field);
 ``ad_image`` the hashes of each image; ``quarantine`` the records set aside.
+
+Linking (``faisceau.link``) adds: ``link_features`` (per ad version, what text and person
+comparisons need, computed once), ``network`` and ``ad_network`` (every ad in exactly one
+network), ``network_evidence`` (why the ads of a network are together, with provenance),
+``network_event`` (networks created, merged and split, with cause and date) and
+``detect_state`` (how far detection has read).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -138,4 +145,74 @@ quarantine = Table(
     Column("resolution", Text),
     UniqueConstraint("path", "line", "line_hash", name="uq_quarantine_line"),
     Index("ix_quarantine_open", "path", "resolved_at"),
+)
+
+link_features = Table(
+    "link_features",
+    metadata,
+    Column("version_id", Id, ForeignKey("ad_version.id"), primary_key=True),
+    Column("ad_pk", Id, ForeignKey("ad.id"), nullable=False),
+    # MinHash signature of the slot-masked text (uint32 little-endian), or NULL: no text.
+    Column("text_signature", LargeBinary),
+    # Stable hash of (name, stated age): the persona an ad presents, or NULL.
+    Column("persona", BigInteger),
+    Index("ix_link_features_ad", "ad_pk"),
+)
+
+network = Table(
+    "network",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    # "active", or "merged" / "emptied" when its ads went to other networks.
+    Column("status", String(8), nullable=False),
+    Column("ads", Integer, nullable=False),
+    Column("first_seen", DateTime),
+    Column("last_seen", DateTime),
+)
+
+ad_network = Table(
+    "ad_network",
+    metadata,
+    Column("ad_pk", Id, ForeignKey("ad.id"), primary_key=True),
+    Column("network_id", String(24), ForeignKey("network.id"), nullable=False),
+    Index("ix_ad_network_network", "network_id"),
+)
+
+network_evidence = Table(
+    "network_evidence",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("network_id", String(24), ForeignKey("network.id"), nullable=False),
+    # phone, email, handle, image, text, or "corroborated" for a link between two groups.
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("ads", Text, nullable=False),  # JSON list of "source:ad_id"
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("detail", Text),  # JSON
+    Index("ix_network_evidence_network", "network_id"),
+)
+
+network_event = Table(
+    "network_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),  # when detection recorded it
+    Column("data_date", DateTime),  # the latest sighting that caused it
+    Column("kind", String(8), nullable=False),  # created, merged, split
+    Column("network_id", String(24), nullable=False),
+    Column("others", Text, nullable=False),  # JSON list of the other networks involved
+    Column("cause", Text, nullable=False),
+    Index("ix_network_event_network", "network_id"),
+)
+
+detect_state = Table(
+    "detect_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_version_id", BigInteger, nullable=False),
+    Column("runs", Integer, nullable=False),
+    Column("last_run_at", DateTime, nullable=False),
 )

@@ -231,6 +231,7 @@ class World:
         self.photo_ids = itertools.count(1)
         self.independent_photos: list[tuple[int, str]] = []
         self.recycled_phones: list[str] = []
+        self.handles: set[str] = set()
         self.truth_ads: list[bytes] = []
         self.ended: list[Controller] = []
 
@@ -278,6 +279,16 @@ class World:
         return Person(f"{controller_id}:{index}", rng.choice(self.texts["names"]), age, stated,
                       origin, photos)
 
+    def _handle(self, name: str) -> str:
+        """A messaging account name: a service gives each to one account only."""
+        for attempt in itertools.count():
+            # Longer numbers once a name's short ones run out (a national year needs them).
+            handle = f"{name.lower()}_{self.rng.randrange(10, 999 * 10 ** (attempt // 8))}"
+            if handle not in self.handles:
+                self.handles.add(handle)
+                return handle
+        raise AssertionError("unreachable")
+
     def _variant(self, photo: tuple[int, str]) -> tuple[int, str]:
         return photo[0], self.rng.choice(["reencoded", "cropped", "resized"])
 
@@ -318,7 +329,7 @@ class World:
         controller = Controller(
             id=cid, kind=kind, first_day=first, last_day=first + lifetime, persons=persons,
             phones=phone_list,
-            handle=f"{persons[0].name.lower()}_{rng.randrange(10, 999)}"
+            handle=self._handle(persons[0].name)
             if rng.random() < {"independent": 0.3, "pimp": 0.3, "network": 0.5, "scam": 0.9}[kind]
             else None,
             circuit=circuit, days_per_city=days_per_city, language=language,

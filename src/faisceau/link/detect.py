@@ -1,0 +1,262 @@
+"""``faisceau detect``: link what has been ingested, incrementally, and keep the result.
+
+A run (under the store's writer lock, so that it never races an ingestion):
+
+1. computes the features of the ad versions added since the last run (``features``),
+   committed on their own: a run killed later does not redo them;
+2. links every ad from compact stored columns (``load``, ``graph``), in memory;
+3. names the networks (``identity``) and, in one transaction, writes what changed: the
+   ads whose network changed, the networks touched (changed or seen again), their evidence
+   with provenance, the merges and splits with cause and date. A run killed during this
+   step leaves the previous result whole; running again finishes the job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from faisceau.ingest.lock import ingest_lock
+from faisceau.link import features
+from faisceau.link.graph import LinkResult, link
+from faisceau.link.identity import Change, assign, network_id_of
+from faisceau.link.load import Ads, load_input
+from faisceau.link.settings import LinkSettings, load_settings
+from faisceau.store import Store, bulk
+from faisceau.store.schema import detect_state
+
+_STRONG_LABELS = {"phone": "téléphone", "email": "e-mail", "handle": "identifiant"}
+
+
+@dataclass
+class DetectSummary:
+    new_versions: int = 0
+    ads: int = 0
+    networks: int = 0
+    linked_ads: int = 0  # ads in networks of two ads or more
+    reassigned: int = 0
+    touched: int = 0
+    merges: int = 0
+    splits: int = 0
+    weak_links: int = 0
+    cut_links: int = 0
+    handovers: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def detect(store: Store, settings: LinkSettings | None = None) -> DetectSummary:
+    """Link everything ingested; only new versions are featurised (see module docstring)."""
+    settings = settings or load_settings()
+    summary = DetectSummary()
+    clock = time.perf_counter()
+    with ingest_lock(store):
+        with store.begin() as conn:
+            done = int(conn.exec_driver_sql(
+                "SELECT COALESCE(MAX(version_id), 0) FROM link_features").scalar_one())
+            high = features.compute_new(conn, done, settings)
+            summary.new_versions = int(conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM link_features WHERE version_id > {done}").scalar_one())
+        summary.seconds["features"] = time.perf_counter() - clock
+        with store.begin() as conn:
+            clock = time.perf_counter()
+            ads, data = load_input(conn, settings)
+            summary.seconds["load"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            result = link(data, settings)
+            summary.seconds["link"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            _write(conn, ads, result, high, summary)
+            summary.seconds["write"] = time.perf_counter() - clock
+    return summary
+
+
+def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
+           summary: DetectSummary) -> None:
+    state = conn.execute(select(detect_state).where(detect_state.c.id == 1)).first()
+    previous_run = state.last_run_at if state is not None else None
+    previous = {int(pk): str(n) for pk, n in bulk.fetch(
+        conn, "SELECT ad_pk, network_id FROM ad_network", ())}
+    taken = {str(r[0]) for r in bulk.fetch(conn, "SELECT id FROM network", ())}
+    labels = result.labels.tolist()
+    members: dict[int, list[int]] = defaultdict(list)
+    for position, label in enumerate(labels):
+        members[label].append(position)
+    by_pk = {label: [ads.pks[p] for p in positions] for label, positions in members.items()}
+    ref_of = dict(zip(ads.pks, ads.refs, strict=True))
+
+    def name_of(pk: int, salt: int) -> str:
+        source, _, ad_id = ref_of[pk].partition(":")
+        return network_id_of(source, ad_id, salt)
+
+    ids, changes = assign(by_pk, previous, taken, name_of)
+    now = _now()
+    network_of = [ids[label] for label in labels]
+    changed = [(pk, network_of[p]) for p, pk in enumerate(ads.pks)
+               if previous.get(pk) != network_of[p]]
+    # Touched: a changed member, or an ad seen since the last run (dates and evidence move).
+    touched_labels = {labels[p] for p, pk in enumerate(ads.pks)
+                      if previous.get(pk) != network_of[p]
+                      or previous_run is None or ads.last_seen[p] >= previous_run}
+    touched_labels |= {label for label in members if ids[label] not in taken}
+    touched = {ids[label] for label in touched_labels}
+    emptied = set(previous.values()) - set(ids.values())
+
+    rows: list[tuple[Any, ...]] = []
+    for label in touched_labels:
+        positions = members[label]
+        rows.append((ids[label], now, now, "active", len(positions),
+                     min(ads.first_seen[p] for p in positions),
+                     max(ads.last_seen[p] for p in positions)))
+    absorbed = {n for c in changes if c.kind == "merged" for n in c.others}
+    rows.extend((n, now, now, "merged" if n in absorbed else "emptied", 0, None, None)
+                for n in sorted(emptied))
+    _upsert_networks(conn, rows)
+    pks_changed = [pk for pk, _ in changed]
+    _delete_in(conn, "ad_network", "ad_pk", pks_changed)
+    bulk.insert_rows(conn, "ad_network", ("ad_pk", "network_id"), changed)
+    _delete_in(conn, "network_evidence", "network_id", sorted(touched | emptied))
+    bulk.insert_rows(conn, "network_evidence",
+                     ("network_id", "kind", "value", "ads", "first_seen", "last_seen", "detail"),
+                     _evidence_rows(ads, result, network_of, touched))
+    bulk.insert_rows(conn, "network_event",
+                     ("at", "data_date", "kind", "network_id", "others", "cause"),
+                     _event_rows(ads, result, changes, previous, network_of, members, ids, now))
+    if state is None:
+        bulk.insert_rows(conn, "detect_state", ("id", "last_version_id", "runs", "last_run_at"),
+                         [(1, high_version, 1, now)])
+    else:
+        conn.execute(detect_state.update().where(detect_state.c.id == 1).values(
+            last_version_id=high_version, runs=detect_state.c.runs + 1, last_run_at=now))
+    summary.ads = len(labels)
+    summary.networks = len(members)
+    summary.linked_ads = sum(len(m) for m in members.values() if len(m) > 1)
+    summary.reassigned = len(changed)
+    summary.touched = len(touched)
+    summary.merges = sum(c.kind == "merged" for c in changes)
+    summary.splits = sum(c.kind == "split" for c in changes)
+    summary.weak_links = sum(not w.cut for w in result.weak_links)
+    summary.cut_links = sum(w.cut for w in result.weak_links)
+    summary.handovers = len(result.handovers)
+
+
+def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> None:
+    for start in range(0, len(values), 50_000):
+        chunk = values[start : start + 50_000]
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(chunk).decode(),))
+        else:
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (chunk,))
+
+
+def _upsert_networks(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = ("INSERT INTO network (id, created_at, updated_at, status, ads, first_seen, "
+           f"last_seen) VALUES ({', '.join([mark] * 7)}) ON CONFLICT (id) DO UPDATE SET "
+           "updated_at = excluded.updated_at, status = excluded.status, ads = excluded.ads, "
+           "first_seen = excluded.first_seen, last_seen = excluded.last_seen")
+    raw = conn.connection.driver_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor.executemany(sql, rows)
+    cursor.close()
+
+
+def _evidence_rows(ads: Ads, result: LinkResult, network_of: list[str],
+                   touched: set[str]) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for row, key in enumerate(result.episode_keys):
+        position = int(result.key_ads[row])
+        network = network_of[position]
+        if network in touched:
+            by_key[(network, key)].add(position)
+    for (network, key), positions in sorted(by_key.items()):
+        if len(positions) < 2:
+            continue
+        kind, _, value = key.partition(":")
+        value, _, episode = value.partition("#")
+        detail = {"owner": int(episode)} if episode else None
+        out.append(_evidence(network, kind, value, sorted(positions), ads, detail))
+    for link_ in result.weak_links:
+        network = network_of[link_.left]
+        if network not in touched:
+            continue
+        kind = "cut" if link_.cut else "corroborated"
+        out.append(_evidence(network, kind, "+".join(sorted(link_.kinds)),
+                             [link_.left, link_.right], ads, {"kinds": sorted(link_.kinds)}))
+    return out
+
+
+def _evidence(network: str, kind: str, value: str, positions: list[int], ads: Ads,
+              detail: dict[str, Any] | None) -> tuple[Any, ...]:
+    return (network, kind, value, orjson.dumps([ads.refs[p] for p in positions]).decode(),
+            min(ads.first_seen[p] for p in positions), max(ads.last_seen[p] for p in positions),
+            orjson.dumps(detail).decode() if detail else None)
+
+
+def _event_rows(ads: Ads, result: LinkResult, changes: list[Change], previous: dict[int, str],
+                network_of: list[str], members: dict[int, list[int]], ids: dict[int, str],
+                now: datetime) -> list[tuple[Any, ...]]:
+    label_of_id = {network: label for label, network in ids.items()}
+    out: list[tuple[Any, ...]] = []
+    for change in changes:
+        if change.kind == "merged":
+            positions = members[label_of_id[change.network_id]]
+            cause = _merge_cause(ads, result, positions, previous)
+            when = max(ads.last_seen[p] for p in positions)
+        else:
+            positions = [p for p, pk in enumerate(ads.pks) if previous.get(pk) == change.network_id]
+            cause = _split_cause(ads, result, set(positions))
+            when = max(ads.last_seen[p] for p in positions)
+        out.append((now, when, change.kind, change.network_id,
+                    orjson.dumps(change.others).decode(), cause))
+    return out
+
+
+def _merge_cause(ads: Ads, result: LinkResult, positions: list[int],
+                 previous: dict[int, str]) -> str:
+    inside = set(positions)
+    before = {p: previous.get(ads.pks[p]) for p in positions}
+    holders: dict[str, set[str | None]] = defaultdict(set)
+    example: dict[str, list[int]] = defaultdict(list)
+    for row, key in enumerate(result.episode_keys):
+        p = int(result.key_ads[row])
+        if p in inside:
+            holders[key].add(before[p])
+            example[key].append(p)
+    for key, networks in sorted(holders.items()):
+        if len(networks) > 1:
+            kind, _, value = key.partition(":")
+            refs = ", ".join(ads.refs[p] for p in sorted(example[key])[:3])
+            return f"{_STRONG_LABELS.get(kind, kind)} {value.partition('#')[0]} commun ({refs})"
+    for link_ in result.weak_links:
+        if not link_.cut and link_.left in inside and before[link_.left] != before[link_.right]:
+            return (f"liens faibles concordants ({', '.join(sorted(link_.kinds))}) entre "
+                    f"{ads.refs[link_.left]} et {ads.refs[link_.right]}")
+    return "annonces nouvelles reliant les deux réseaux"
+
+
+def _split_cause(ads: Ads, result: LinkResult, positions: set[int]) -> str:
+    for handover in result.handovers:
+        if any(p in positions for run in handover.episodes for p in run):
+            kind, _, value = handover.key.partition(":")
+            return (f"{_STRONG_LABELS.get(kind, kind)} {value} passé d'une personne à une autre "
+                    f"({len(handover.episodes)} titulaires successifs)")
+    for link_ in result.weak_links:
+        if link_.cut and link_.left in positions:
+            return (f"lien faible coupé (pont entre deux groupes établis) entre "
+                    f"{ads.refs[link_.left]} et {ads.refs[link_.right]}")
+    return "preuves réévaluées: le lien n'est plus corroboré"

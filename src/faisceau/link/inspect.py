@@ -1,0 +1,107 @@
+"""Reading one network back: its ads, persons, identifiers, circuit, evidence and history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from faisceau.store.bulk import as_datetime
+from faisceau.store.schema import (
+    ad,
+    ad_image,
+    ad_network,
+    ad_value,
+    ad_version,
+    network,
+    network_event,
+    network_evidence,
+)
+
+
+def _iso(value: Any) -> str | None:
+    return as_datetime(value).isoformat() + "Z" if value is not None else None
+
+
+def largest_networks(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """The active networks with the most ads, with their phones and départements."""
+    rows = conn.execute(
+        select(network.c.id, network.c.ads, network.c.first_seen, network.c.last_seen)
+        .where(network.c.status == "active")
+        .order_by(network.c.ads.desc(), network.c.id).limit(limit)).all()
+    out = []
+    for r in rows:
+        detail = network_detail(conn, r.id)
+        assert detail is not None
+        out.append({"network_id": r.id, "ads": r.ads, "first_seen": _iso(r.first_seen),
+                    "last_seen": _iso(r.last_seen), "phones": detail["phones"],
+                    "persons": len(detail["persons"]),
+                    "departements": sorted({c["departement"] for c in detail["circuit"]
+                                            if c["departement"]})})
+    return out
+
+
+def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
+    head = conn.execute(select(network).where(network.c.id == network_id)).first()
+    if head is None:
+        return None
+    ads = conn.execute(
+        select(ad.c.id, ad.c.source, ad.c.ad_id, ad.c.first_seen, ad.c.last_seen,
+               ad_version.c.name, ad_version.c.age, ad_version.c.commune,
+               ad_version.c.departement, ad.c.current_version_id)
+        .join(ad_network, ad_network.c.ad_pk == ad.c.id)
+        .join(ad_version, ad_version.c.id == ad.c.current_version_id)
+        .where(ad_network.c.network_id == network_id)
+        .order_by(ad.c.first_seen, ad.c.id)).all()
+    pks = [r.id for r in ads]
+    values: dict[str, set[str]] = defaultdict(set)
+    for kind, value in conn.execute(
+            select(ad_value.c.kind, ad_value.c.value)
+            .join(ad_version, ad_version.c.id == ad_value.c.version_id)
+            .where(ad_version.c.ad_pk.in_(pks),
+                   ad_value.c.kind.in_(("phone", "email", "handle")))):
+        values[kind].add(value)
+    photos: dict[str, set[str]] = defaultdict(set)
+    for ad_pk, sha in conn.execute(
+            select(ad_version.c.ad_pk, ad_image.c.sha256)
+            .join(ad_version, ad_version.c.id == ad_image.c.version_id)
+            .where(ad_version.c.ad_pk.in_(pks), ad_image.c.sha256.is_not(None))):
+        photos[str(ad_pk)].add(sha)
+    persons: dict[tuple[str | None, int | None], dict[str, Any]] = {}
+    for r in ads:
+        person = persons.setdefault((r.name, r.age), {"name": r.name, "age": r.age, "ads": 0,
+                                                      "photos": set()})
+        person["ads"] += 1
+        person["photos"] |= photos.get(str(r.id), set())
+    circuit: list[dict[str, Any]] = []
+    for r in ads:
+        if r.commune and (not circuit or circuit[-1]["commune"] != r.commune):
+            circuit.append({"from": _iso(r.first_seen), "commune": r.commune,
+                            "departement": r.departement})
+    evidence = [
+        {"kind": e.kind, "value": e.value, "ads": orjson.loads(e.ads),
+         "first_seen": _iso(e.first_seen), "last_seen": _iso(e.last_seen),
+         "detail": orjson.loads(e.detail) if e.detail else None}
+        for e in conn.execute(select(network_evidence)
+                              .where(network_evidence.c.network_id == network_id)
+                              .order_by(network_evidence.c.id))]
+    events = [
+        {"at": _iso(e.at), "data_date": _iso(e.data_date), "kind": e.kind,
+         "others": orjson.loads(e.others), "cause": e.cause}
+        for e in conn.execute(select(network_event)
+                              .where((network_event.c.network_id == network_id)
+                                     | network_event.c.others.contains(network_id))
+                              .order_by(network_event.c.id))]
+    return {
+        "network_id": network_id, "status": head.status, "ads_count": head.ads,
+        "first_seen": _iso(head.first_seen), "last_seen": _iso(head.last_seen),
+        "ads": [{"ad": f"{r.source}:{r.ad_id}", "first_seen": _iso(r.first_seen),
+                 "last_seen": _iso(r.last_seen), "name": r.name, "commune": r.commune,
+                 "departement": r.departement} for r in ads],
+        "persons": [{**p, "photos": sorted(p["photos"])} for p in persons.values()],
+        "phones": sorted(values["phone"]), "handles": sorted(values["handle"]),
+        "emails": sorted(values["email"]), "circuit": circuit,
+        "evidence": evidence, "events": events,
+    }

@@ -1,0 +1,139 @@
+"""Texts as sets of shingles, compared by MinHash, vectorised over many texts at once.
+
+What an ad's text says about who wrote it is its wording, not its slots: a network's
+template filled with another name, age, city, phone or price is still the same template.
+``masked`` replaces every value the normalisers found (by what the ad showed) with the name
+of its kind; ``tokens`` keeps accents, emoji and non-Latin scripts, which are signal (a
+Chinese template, an emoji signature), and cuts CJK runs into characters since those
+scripts do not separate words.
+
+MinHash signatures are computed for a whole batch with numpy: one array of shingle hashes,
+one pass per permutation, a segmented minimum per text. (datasketch computes one text at a
+time in Python, which costs more than all of detection's other work.)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+SignatureArray = npt.NDArray[np.uint32]
+
+_TOKEN = re.compile(r"§[a-z]+|\w+|[^\w\s]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_MIX1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_SHIFT = np.uint64(32)
+_token_hashes: dict[str, int] = {}
+
+
+def masked(text: str, shown: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each shown value replaced by ``§kind``, longest values first (a phone
+    written inside a longer handle goes with the handle)."""
+    for kind, value in sorted(shown, key=lambda item: -len(item[1])):
+        if len(value) >= 2 and value in text:
+            text = text.replace(value, f" §{kind} ")
+    return text
+
+
+def tokens(text: str) -> list[str]:
+    """Words, emoji and symbols of ``text``, case-folded; punctuation is dropped, CJK runs
+    are cut into characters."""
+    out: list[str] = []
+    for token in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()):
+        if len(token) == 1 and unicodedata.category(token).startswith("P"):
+            continue
+        if _CJK.search(token):
+            out.extend(token)
+        else:
+            out.append(token)
+    return out
+
+
+def _token_hash(token: str) -> int:
+    value = _token_hashes.get(token)
+    if value is None:
+        if len(_token_hashes) > 200_000:
+            _token_hashes.clear()
+        value = zlib.crc32(token.encode()) | (zlib.adler32(token.encode()) << 32)
+        _token_hashes[token] = value
+    return value
+
+
+def _shingle_hashes(words: Sequence[str], width: int) -> npt.NDArray[np.uint64]:
+    hashes = np.fromiter((_token_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    with np.errstate(over="ignore"):
+        if len(hashes) < width:
+            combined = np.uint64(0)
+            for value in hashes:
+                combined = combined * _MIX1 + value
+            return np.array([combined], dtype=np.uint64)
+        out = hashes[: len(hashes) - width + 1].copy()
+        for offset in range(1, width):
+            out = out * _MIX1 + hashes[offset : len(hashes) - width + 1 + offset]
+    return out
+
+
+def _permutations(count: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    # Fixed seed: signatures are stored and compared across runs.
+    rng = np.random.default_rng(20240607)
+    a = rng.integers(1, 2**63, size=count, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=count, dtype=np.uint64)
+    return a, b
+
+
+def signatures(texts: Sequence[Sequence[str]], *, width: int,
+               permutations: int) -> list[bytes | None]:
+    """The MinHash signature of each token list (``permutations`` uint32 values, as bytes),
+    or ``None`` for a text without tokens."""
+    parts = [_shingle_hashes(words, width) if words else None for words in texts]
+    present = [i for i, p in enumerate(parts) if p is not None]
+    result: list[bytes | None] = [None] * len(texts)
+    if not present:
+        return result
+    arrays = [parts[i] for i in present]
+    lengths = np.array([len(a) for a in arrays if a is not None])
+    shingles = np.concatenate([a for a in arrays if a is not None])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    a, b = _permutations(permutations)
+    sig = np.empty((len(present), permutations), dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(permutations):
+            hashed = ((shingles * a[j] + b[j]) ^ _MIX2) >> _SHIFT
+            sig[:, j] = np.minimum.reduceat(hashed, starts).astype(np.uint32)
+    for row, index in enumerate(present):
+        result[index] = sig[row].tobytes()
+    return result
+
+
+def as_matrix(blobs: Sequence[bytes], permutations: int) -> SignatureArray:
+    """Stored signatures back as an (n, permutations) array."""
+    if not blobs:
+        return np.empty((0, permutations), dtype=np.uint32)
+    return np.frombuffer(b"".join(blobs), dtype="<u4").reshape(len(blobs), permutations)
+
+
+def band_keys(matrix: SignatureArray, bands: int) -> npt.NDArray[np.uint64]:
+    """(n, bands) keys: two texts sharing a key agree on a whole band of their signature."""
+    n, width = matrix.shape
+    rows = width // bands
+    shaped = matrix[:, : rows * bands].reshape(n, bands, rows).astype(np.uint64)
+    keys: npt.NDArray[np.uint64] = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            keys = (keys * _MIX1 + shaped[:, :, r]).astype(np.uint64, copy=False)
+        keys = (keys * _MIX2 + np.arange(bands, dtype=np.uint64)).astype(np.uint64, copy=False)
+    return keys
+
+
+def similarity(matrix: SignatureArray, left: npt.NDArray[np.int64],
+               right: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Estimated Jaccard similarity of the pairs (left[i], right[i]) of rows."""
+    if len(left) == 0:
+        return np.empty(0)
+    return (matrix[left] == matrix[right]).mean(axis=1)
