@@ -18,7 +18,6 @@ from faisceau.link.graph import LinkInput
 from faisceau.link.settings import LinkSettings
 from faisceau.store import bulk
 
-STRONG_KINDS = ("phone", "email", "handle")
 _EPOCH = date(1970, 1, 1)
 
 
@@ -63,17 +62,14 @@ def load_input(conn: Connection, settings: LinkSettings) -> tuple[Ads, LinkInput
     first_day = np.fromiter((_day(r[1]) for r in ads), dtype=np.int64, count=len(ads))
     last_day = np.fromiter((_day(r[2]) for r in ads), dtype=np.int64, count=len(ads))
 
-    kinds = ", ".join(f"'{k}'" for k in STRONG_KINDS)
-    key_rows = bulk.fetch(
-        conn,
-        "SELECT DISTINCT v.ad_pk, x.kind, x.value FROM ad_value x "
-        f"JOIN ad_version v ON v.id = x.version_id WHERE x.kind IN ({kinds})", ())
-    key_ads = np.fromiter((position[r[0]] for r in key_rows), dtype=np.int64,
-                          count=len(key_rows))
-    keys = [strong_key(r[1], r[2]) for r in key_rows]
+    key_rows = bulk.fetch(conn, "SELECT DISTINCT ad_pk, kind, value FROM link_key", ())
+    strong = [r for r in key_rows if r[1] != "image"]
+    key_ads = np.fromiter((position[r[0]] for r in strong), dtype=np.int64, count=len(strong))
+    keys = [strong_key(r[1], r[2]) for r in strong]
 
     feature_rows = bulk.fetch(
-        conn, "SELECT ad_pk, text_signature, persona FROM link_features ORDER BY version_id", ())
+        conn, "SELECT ad_pk, text_signature, persona, commune FROM link_features "
+        "ORDER BY version_id", ())
     version_ads = np.fromiter((position[r[0]] for r in feature_rows), dtype=np.int64,
                               count=len(feature_rows))
     empty = bytes(4 * settings.permutations)
@@ -84,25 +80,21 @@ def load_input(conn: Connection, settings: LinkSettings) -> tuple[Ads, LinkInput
     personas = np.fromiter((r[2] if r[2] is not None else -1 for r in feature_rows),
                            dtype=np.int64, count=len(feature_rows))
 
-    place_rows = bulk.fetch(
-        conn, "SELECT DISTINCT ad_pk, commune FROM ad_version WHERE commune IS NOT NULL", ())
+    places = sorted({(r[0], r[3]) for r in feature_rows if r[3] is not None})
     communes: dict[str, int] = {}
-    place_ads = np.fromiter((position[r[0]] for r in place_rows), dtype=np.int64,
-                            count=len(place_rows))
-    place_communes = np.fromiter((communes.setdefault(r[1], len(communes)) for r in place_rows),
-                                 dtype=np.int64, count=len(place_rows))
+    place_ads = np.fromiter((position[p[0]] for p in places), dtype=np.int64,
+                            count=len(places))
+    place_communes = np.fromiter((communes.setdefault(p[1], len(communes)) for p in places),
+                                 dtype=np.int64, count=len(places))
 
-    image_rows = bulk.fetch(
-        conn,
-        "SELECT DISTINCT v.ad_pk, i.sha256, i.phash FROM ad_image i "
-        "JOIN ad_version v ON v.id = i.version_id WHERE i.sha256 IS NOT NULL", ())
+    images = [(r[0], *r[2].split(" ")) for r in key_rows if r[1] == "image"]
     exact_ids: dict[str, int] = {}
-    image_ads = np.fromiter((position[r[0]] for r in image_rows), dtype=np.int64,
-                            count=len(image_rows))
-    image_exact = np.fromiter((exact_ids.setdefault(r[1], len(exact_ids)) for r in image_rows),
-                              dtype=np.int64, count=len(image_rows))
-    image_phash = np.fromiter((_signed(r[2]) if r[2] else -1 for r in image_rows),
-                              dtype=np.int64, count=len(image_rows))
+    image_ads = np.fromiter((position[r[0]] for r in images), dtype=np.int64,
+                            count=len(images))
+    image_exact = np.fromiter((exact_ids.setdefault(r[1], len(exact_ids)) for r in images),
+                              dtype=np.int64, count=len(images))
+    image_phash = np.fromiter((_signed(r[2]) if r[2] else -1 for r in images),
+                              dtype=np.int64, count=len(images))
     listing = Ads(pks, [f"{r[3]}:{r[4]}" for r in ads], [bulk.as_datetime(r[1]) for r in ads],
                   [bulk.as_datetime(r[2]) for r in ads])
     return listing, LinkInput(

@@ -9,8 +9,8 @@ Ads are kept at three grains, so that a daily crawl does not multiply data:
 ``ad_value`` holds every normalised value with its provenance (version and field);
 ``ad_image`` the hashes of each image; ``quarantine`` the records set aside.
 
-Linking (``faisceau.link``) adds: ``link_features`` (per ad version, what text and person
-comparisons need, computed once), ``network`` and ``ad_network`` (every ad in exactly one
+Linking (``faisceau.link``) adds: ``link_features`` and ``link_key`` (per ad version, what
+comparisons need, computed once, narrow), ``network`` and ``ad_network`` (every ad in exactly one
 network), ``network_evidence`` (why the ads of a network are together, with provenance),
 ``network_event`` (networks created, merged and split, with cause and date) and
 ``detect_state`` (how far detection has read).
@@ -156,7 +156,20 @@ link_features = Table(
     Column("text_signature", LargeBinary),
     # Stable hash of (name, stated age): the persona an ad presents, or NULL.
     Column("persona", BigInteger),
+    Column("commune", String(8)),
     Index("ix_link_features_ad", "ad_pk"),
+)
+
+# The identifiers and photos of each version, copied narrow from ``ad_value`` and
+# ``ad_image`` when features are computed: detection reads these for every ad each run.
+link_key = Table(
+    "link_key",
+    metadata,
+    Column("version_id", Id, ForeignKey("ad_version.id"), nullable=False),
+    Column("ad_pk", Id, ForeignKey("ad.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # phone, email, handle, image
+    Column("value", Text, nullable=False),  # image: "sha256 phash"
+    Index("ix_link_key_version", "version_id"),
 )
 
 network = Table(

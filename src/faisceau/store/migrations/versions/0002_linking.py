@@ -1,8 +1,8 @@
-"""linking: features, networks, evidence, events
+"""linking: features, keys, networks, evidence, events
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 06:53:21.772504
+Create Date: 2026-11-28 07:03:17.860814
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('ad_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('text_signature', sa.LargeBinary(), nullable=True),
     sa.Column('persona', sa.BigInteger(), nullable=True),
+    sa.Column('commune', sa.String(length=8), nullable=True),
     sa.ForeignKeyConstraint(['ad_pk'], ['ad.id'], ),
     sa.ForeignKeyConstraint(['version_id'], ['ad_version.id'], ),
     sa.PrimaryKeyConstraint('version_id')
@@ -84,9 +85,24 @@ def upgrade() -> None:
     with op.batch_alter_table('link_features', schema=None) as batch_op:
         batch_op.create_index('ix_link_features_ad', ['ad_pk'], unique=False)
 
+    op.create_table('link_key',
+    sa.Column('version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('ad_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['ad_pk'], ['ad.id'], ),
+    sa.ForeignKeyConstraint(['version_id'], ['ad_version.id'], )
+    )
+    with op.batch_alter_table('link_key', schema=None) as batch_op:
+        batch_op.create_index('ix_link_key_version', ['version_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('link_key', schema=None) as batch_op:
+        batch_op.drop_index('ix_link_key_version')
+
+    op.drop_table('link_key')
     with op.batch_alter_table('link_features', schema=None) as batch_op:
         batch_op.drop_index('ix_link_features_ad')
 
