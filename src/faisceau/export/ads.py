@@ -7,21 +7,16 @@ so the contract's "every ad belongs to exactly one network" always holds.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
 from sqlalchemy import Connection, select
 
+from faisceau.link.identity import network_id_of
 from faisceau.store.schema import ad, ad_network, ad_value, ad_version
 
 BATCH = 5_000
-
-
-def singleton_network_id(source: str, ad_id: str) -> str:
-    digest = hashlib.blake2b(f"{source}\x1f{ad_id}".encode(), digest_size=8).hexdigest()
-    return f"n-{digest}"
 
 
 def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
@@ -53,7 +48,7 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
             yield {
                 "source": r.source,
                 "ad_id": r.ad_id,
-                "network_id": r.network_id or singleton_network_id(r.source, r.ad_id),
+                "network_id": r.network_id or network_id_of(r.source, r.ad_id),
                 "risk": 0.0,
                 "minor_suspected": False,
                 "phones": phones.get(r.current_version_id, []),
@@ -62,9 +57,14 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
         last = (rows[-1].source, rows[-1].ad_id)
 
 
-def write_ads(conn: Connection, out: IO[bytes]) -> int:
+def write_lines(rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
+    """Write ``rows`` as JSON Lines; returns how many."""
     count = 0
-    for row in iter_ads(conn):
+    for row in rows:
         out.write(orjson.dumps(row) + b"\n")
         count += 1
     return count
+
+
+def write_ads(conn: Connection, out: IO[bytes]) -> int:
+    return write_lines(iter_ads(conn), out)

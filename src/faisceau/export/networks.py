@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-import orjson
 from sqlalchemy import Connection, select
 
-from faisceau.export.ads import singleton_network_id
+from faisceau.export.ads import write_lines
+from faisceau.link.identity import network_id_of
 from faisceau.store.schema import ad, ad_network, network
 
 BATCH = 5_000
@@ -42,12 +42,8 @@ def iter_networks(conn: Connection) -> Iterator[dict[str, Any]]:
             select(ad.c.source, ad.c.ad_id, ad.c.first_seen, ad.c.last_seen)
             .outerjoin(ad_network, ad_network.c.ad_pk == ad.c.id)
             .where(ad_network.c.ad_pk.is_(None)).order_by(ad.c.id)):
-        yield _row(singleton_network_id(r.source, r.ad_id), 1, r.first_seen, r.last_seen)
+        yield _row(network_id_of(r.source, r.ad_id), 1, r.first_seen, r.last_seen)
 
 
 def write_networks(conn: Connection, out: IO[bytes]) -> int:
-    count = 0
-    for row in iter_networks(conn):
-        out.write(orjson.dumps(row) + b"\n")
-        count += 1
-    return count
+    return write_lines(iter_networks(conn), out)
