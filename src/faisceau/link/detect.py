@@ -101,12 +101,12 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     ids, changes = assign(by_pk, previous, taken, name_of)
     now = _now()
     network_of = [ids[label] for label in labels]
-    changed = [(pk, network_of[p]) for p, pk in enumerate(ads.pks)
-               if previous.get(pk) != network_of[p]]
+    moved = [p for p, pk in enumerate(ads.pks) if previous.get(pk) != network_of[p]]
+    changed = [(ads.pks[p], network_of[p]) for p in moved]
     # Touched: a changed member, or an ad seen since the last run (dates and evidence move).
-    touched_labels = {labels[p] for p, pk in enumerate(ads.pks)
-                      if previous.get(pk) != network_of[p]
-                      or previous_run is None or ads.last_seen[p] >= previous_run}
+    touched_labels = {labels[p] for p in moved}
+    touched_labels |= {labels[p] for p, seen in enumerate(ads.last_seen)
+                       if previous_run is None or seen >= previous_run}
     touched_labels |= {label for label in members if ids[label] not in taken}
     touched = {ids[label] for label in touched_labels}
     emptied = set(previous.values()) - set(ids.values())
@@ -130,7 +130,7 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
                      _evidence_rows(ads, result, network_of, touched))
     bulk.insert_rows(conn, "network_event",
                      ("at", "data_date", "kind", "network_id", "others", "cause"),
-                     _event_rows(ads, result, changes, previous, network_of, members, ids, now))
+                     _event_rows(ads, result, changes, previous, members, ids, now))
     if state is None:
         bulk.insert_rows(conn, "detect_state", ("id", "last_version_id", "runs", "last_run_at"),
                          [(1, high_version, 1, now)])
@@ -208,17 +208,28 @@ def _evidence(network: str, kind: str, value: str, positions: list[int], ads: Ad
 
 
 def _event_rows(ads: Ads, result: LinkResult, changes: list[Change], previous: dict[int, str],
-                network_of: list[str], members: dict[int, list[int]], ids: dict[int, str],
+                members: dict[int, list[int]], ids: dict[int, str],
                 now: datetime) -> list[tuple[Any, ...]]:
     label_of_id = {network: label for label, network in ids.items()}
+    split = {c.network_id for c in changes if c.kind == "split"}
+    before: dict[str, list[int]] = defaultdict(list)
+    if split:
+        for p, pk in enumerate(ads.pks):
+            network = previous.get(pk)
+            if network in split:
+                before[network].append(p)
+    keys_of: dict[int, list[str]] = defaultdict(list)
+    if any(c.kind == "merged" for c in changes):
+        for row, key in enumerate(result.episode_keys):
+            keys_of[int(result.key_ads[row])].append(key)
     out: list[tuple[Any, ...]] = []
     for change in changes:
         if change.kind == "merged":
             positions = members[label_of_id[change.network_id]]
-            cause = _merge_cause(ads, result, positions, previous)
+            cause = _merge_cause(ads, result, keys_of, positions, previous)
             when = max(ads.last_seen[p] for p in positions)
         else:
-            positions = [p for p, pk in enumerate(ads.pks) if previous.get(pk) == change.network_id]
+            positions = before[change.network_id]
             cause = _split_cause(ads, result, set(positions))
             when = max(ads.last_seen[p] for p in positions)
         out.append((now, when, change.kind, change.network_id,
@@ -226,15 +237,14 @@ def _event_rows(ads: Ads, result: LinkResult, changes: list[Change], previous: d
     return out
 
 
-def _merge_cause(ads: Ads, result: LinkResult, positions: list[int],
-                 previous: dict[int, str]) -> str:
+def _merge_cause(ads: Ads, result: LinkResult, keys_of: dict[int, list[str]],
+                 positions: list[int], previous: dict[int, str]) -> str:
     inside = set(positions)
     before = {p: previous.get(ads.pks[p]) for p in positions}
     holders: dict[str, set[str | None]] = defaultdict(set)
     example: dict[str, list[int]] = defaultdict(list)
-    for row, key in enumerate(result.episode_keys):
-        p = int(result.key_ads[row])
-        if p in inside:
+    for p in positions:
+        for key in keys_of.get(p, ()):
             holders[key].add(before[p])
             example[key].append(p)
     for key, networks in sorted(holders.items()):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection
 
 from faisceau.link import text as text_sim
@@ -21,11 +21,10 @@ from faisceau.store import bulk
 _EPOCH = date(1970, 1, 1)
 
 
-def _day(value: Any) -> int:
-    """Days since the epoch of a stored DateTime (SQLite hands back text)."""
-    if isinstance(value, datetime):
-        return (value.date() - _EPOCH).days
-    return (date.fromisoformat(str(value)[:10]) - _EPOCH).days
+def _days(moments: list[datetime]) -> npt.NDArray[np.int64]:
+    """Days since the epoch of each moment."""
+    return np.fromiter(((m.date() - _EPOCH).days for m in moments), dtype=np.int64,
+                       count=len(moments))
 
 
 def strong_key(kind: str, value: str) -> str:
@@ -59,8 +58,8 @@ def load_input(conn: Connection, settings: LinkSettings) -> tuple[Ads, LinkInput
         conn, "SELECT id, first_seen, last_seen, source, ad_id FROM ad ORDER BY id", ())
     pks = [int(r[0]) for r in ads]
     position = {pk: i for i, pk in enumerate(pks)}
-    first_day = np.fromiter((_day(r[1]) for r in ads), dtype=np.int64, count=len(ads))
-    last_day = np.fromiter((_day(r[2]) for r in ads), dtype=np.int64, count=len(ads))
+    listing = Ads(pks, [f"{r[3]}:{r[4]}" for r in ads], [bulk.as_datetime(r[1]) for r in ads],
+                  [bulk.as_datetime(r[2]) for r in ads])
 
     key_rows = bulk.fetch(conn, "SELECT DISTINCT ad_pk, kind, value FROM link_key", ())
     strong = [r for r in key_rows if r[1] != "image"]
@@ -95,10 +94,9 @@ def load_input(conn: Connection, settings: LinkSettings) -> tuple[Ads, LinkInput
                               dtype=np.int64, count=len(images))
     image_phash = np.fromiter((_signed(r[2]) if r[2] else -1 for r in images),
                               dtype=np.int64, count=len(images))
-    listing = Ads(pks, [f"{r[3]}:{r[4]}" for r in ads], [bulk.as_datetime(r[1]) for r in ads],
-                  [bulk.as_datetime(r[2]) for r in ads])
     return listing, LinkInput(
-        first_day=first_day, last_day=last_day, key_ads=key_ads, keys=keys,
+        first_day=_days(listing.first_seen), last_day=_days(listing.last_seen),
+        key_ads=key_ads, keys=keys,
         version_ads=version_ads, signatures=signatures, has_text=has_text, personas=personas,
         place_ads=place_ads, place_communes=place_communes,
         image_ads=image_ads, image_exact=image_exact, image_phash=image_phash)
