@@ -131,3 +131,50 @@ def test_a_run_that_fails_while_writing_leaves_the_previous_result(
         assert assigned == ads
     finally:
         store.dispose()
+
+
+def _ad_line(ad_id: str, seen_at: str, phone: str, name: str) -> str:
+    return json.dumps({"ad_id": ad_id, "source": "exemple", "seen_at": seen_at,
+                       "title": f"{name} à Lyon", "name": name, "location": "Lyon",
+                       "text": f"Bonjour, je suis {name}. Appelez le {phone}.",
+                       "phone": phone}, ensure_ascii=False)
+
+
+def test_an_ad_joining_two_networks_records_the_merge_and_its_cause(
+        store_env: dict[str, str], tmp_path: Path) -> None:
+    day1 = tmp_path / "day1.jsonl"
+    day1.write_text("\n".join([
+        _ad_line("a1", "2026-03-02T10:00:00Z", "06 11 22 33 44", "Lola"),
+        _ad_line("a2", "2026-03-02T11:00:00Z", "06 11 22 33 44", "Lola"),
+        _ad_line("b1", "2026-03-02T12:00:00Z", "07 55 66 77 88", "Maria"),
+    ]) + "\n")
+    run_faisceau(["ingest", "ads", str(day1)], store_env)
+    run_faisceau(["detect"], store_env)
+    before = {a["ad_id"]: a["network_id"] for a in _export(store_env, tmp_path, "ads", "1")}
+    assert before["a1"] == before["a2"] != before["b1"]
+
+    # Day 2: all three still online (so neither number looks handed over), and a new ad
+    # giving both numbers.
+    day2 = tmp_path / "day2.jsonl"
+    day2.write_text("\n".join([
+        _ad_line("a1", "2026-03-03T09:00:00Z", "06 11 22 33 44", "Lola"),
+        _ad_line("a2", "2026-03-03T09:10:00Z", "06 11 22 33 44", "Lola"),
+        _ad_line("b1", "2026-03-03T09:20:00Z", "07 55 66 77 88", "Maria"),
+        _ad_line("c1", "2026-03-03T10:00:00Z", "06 11 22 33 44 ou 07 55 66 77 88", "Lola"),
+    ]) + "\n")
+    run_faisceau(["ingest", "ads", str(day2)], store_env)
+    run_faisceau(["detect"], store_env)
+    after = {a["ad_id"]: a["network_id"] for a in _export(store_env, tmp_path, "ads", "2")}
+    assert len(set(after.values())) == 1
+    kept = after["a1"]
+    assert kept == before["a1"]  # the larger network keeps its identifier
+
+    detail = json.loads(run_faisceau(["networks", "show", kept], store_env).stdout)
+    merges = [e for e in detail["events"] if e["kind"] == "merged"]
+    assert [m["others"] for m in merges] == [[before["b1"]]]
+    assert "+33755667788" in merges[0]["cause"] or "+33611223344" in merges[0]["cause"]
+    assert merges[0]["data_date"].startswith("2026-03-03")
+    phones = {e["value"] for e in detail["evidence"] if e["kind"] == "phone"}
+    assert phones == {"+33611223344", "+33755667788"}
+    absorbed = json.loads(run_faisceau(["networks", "show", before["b1"]], store_env).stdout)
+    assert absorbed["status"] == "merged" and absorbed["ads"] == []
