@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faisceau.synth.world import Params
 
 
 def machine() -> str:
@@ -33,3 +39,24 @@ def timed() -> Iterator[list[float]]:
         yield box
     finally:
         box.append(time.perf_counter() - start)
+
+
+def add_world_options(parser: argparse.ArgumentParser, preset: str = "demo") -> None:
+    """``--preset`` and overrides of its scale, days and seed."""
+    from faisceau.synth.world import PRESETS
+
+    parser.add_argument("--preset", default=preset, choices=sorted(PRESETS))
+    parser.add_argument("--scale", type=float, default=None)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+
+
+def world_params(args: argparse.Namespace) -> Params:
+    """The world that ``add_world_options`` arguments ask for."""
+    from faisceau.synth.world import PRESETS
+
+    params = PRESETS[args.preset]
+    for name in ("scale", "days", "seed"):
+        if getattr(args, name) is not None:
+            params = dataclasses.replace(params, **{name: getattr(args, name)})
+    return params

@@ -14,7 +14,6 @@ baseline is timed with and without reading the crawl).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import tempfile
 import time
@@ -22,28 +21,22 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from _common import machine
+from _common import add_world_options, machine, world_params
 from faisceau.config import Settings
 from faisceau.evaluate.metrics import bcubed, contingency
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.ingest.records import expand_paths
 from faisceau.link.detect import detect
 from faisceau.store import open_store
-from faisceau.synth.world import PRESETS, write_world
+from faisceau.synth.world import write_world
 from infoshield_coarse import infoshield_coarse, load_crawl, load_truth
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="demo", choices=sorted(PRESETS))
-    parser.add_argument("--scale", type=float, default=None)
-    parser.add_argument("--days", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=None)
+    add_world_options(parser)
     args = parser.parse_args()
-    params = PRESETS[args.preset]
-    for name in ("scale", "days", "seed"):
-        if getattr(args, name) is not None:
-            params = dataclasses.replace(params, **{name: getattr(args, name)})
+    params = world_params(args)
     print(machine())
     tmp = Path(tempfile.mkdtemp(prefix="faisceau-bench-vs-"))
     try:

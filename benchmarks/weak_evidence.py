@@ -24,7 +24,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from _common import machine
+from _common import add_world_options, machine, world_params
 from faisceau.config import Settings
 from faisceau.evaluate.metrics import bcubed, contingency
 from faisceau.ingest.pipeline import Ingestor
@@ -34,21 +34,15 @@ from faisceau.link.graph import link
 from faisceau.link.load import load_input
 from faisceau.link.settings import WEAK_KINDS, load_settings
 from faisceau.store import open_store
-from faisceau.synth.world import PRESETS, write_world
+from faisceau.synth.world import write_world
 from infoshield_coarse import load_truth
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="demo", choices=sorted(PRESETS))
-    parser.add_argument("--scale", type=float, default=None)
-    parser.add_argument("--days", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=None)
+    add_world_options(parser)
     args = parser.parse_args()
-    params = PRESETS[args.preset]
-    for name in ("scale", "days", "seed"):
-        if getattr(args, name) is not None:
-            params = dataclasses.replace(params, **{name: getattr(args, name)})
+    params = world_params(args)
     print(machine())
     print(f"world: preset {args.preset}, scale {params.scale}, {params.days} days, "
           f"seed {params.seed}, images {params.images}")
