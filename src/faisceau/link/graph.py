@@ -204,7 +204,9 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
 def _stock_buckets(bucket: Ints, ads: Ints, data: LinkInput, limit: int) -> Ints:
     """Buckets whose ads were placed in more than ``limit`` communes in some ISO week."""
     commune_of: dict[int, list[int]] = defaultdict(list)
-    for ad, commune in zip(data.place_ads.tolist(), data.place_communes.tolist(), strict=True):
+    wanted = np.isin(data.place_ads, ads)
+    for ad, commune in zip(data.place_ads[wanted].tolist(), data.place_communes[wanted].tolist(),
+                           strict=True):
         commune_of[ad].append(commune)
     seen: dict[tuple[int, int], set[int]] = defaultdict(set)
     stock: set[int] = set()
@@ -267,18 +269,22 @@ def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     return gl[first_pair], gr[first_pair], al[first_pair], ar[first_pair]
 
 
-def _group_sets(positions: Ints, values: Ints, groups: Ints) -> dict[int, set[int]]:
+def _group_sets(positions: Ints, values: Ints, groups: Ints,
+                candidates: Ints) -> dict[int, set[int]]:
+    """The values of each candidate group (``-1``: none)."""
+    wanted = np.isin(groups[positions], candidates) & (values != -1)
     out: dict[int, set[int]] = defaultdict(set)
-    for g, v in zip(groups[positions].tolist(), values.tolist(), strict=True):
-        if v != -1:
-            out[g].add(v)
+    for g, v in zip(groups[positions[wanted]].tolist(), values[wanted].tolist(), strict=True):
+        out[g].add(v)
     return out
 
 
-def _cells(data: LinkInput, groups: Ints) -> dict[int, set[tuple[int, int]]]:
-    """(commune, ISO week) cells each group was advertised in."""
+def _cells(data: LinkInput, groups: Ints, candidates: Ints) -> dict[int, set[tuple[int, int]]]:
+    """(commune, ISO week) cells each candidate group was advertised in."""
+    wanted = np.isin(groups[data.place_ads], candidates)
     out: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for ad, commune in zip(data.place_ads.tolist(), data.place_communes.tolist(), strict=True):
+    for ad, commune in zip(data.place_ads[wanted].tolist(),
+                           data.place_communes[wanted].tolist(), strict=True):
         cells = out[int(groups[ad])]
         for week in range(int(data.first_day[ad]) // 7, int(data.last_day[ad]) // 7 + 1):
             cells.add((commune, week))
@@ -309,8 +315,10 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
         witness.setdefault((a, b), (x, y))
     if not kinds:
         return result
-    personas = _group_sets(data.version_ads, data.personas, groups)
-    cells = _cells(data, groups)
+    # Persona and co-location only corroborate: they are read for candidate pairs alone.
+    candidates = np.unique(np.fromiter((g for pair in kinds for g in pair), dtype=np.int64))
+    personas = _group_sets(data.version_ads, data.personas, groups, candidates)
+    cells = _cells(data, groups, candidates)
     accepted: list[WeakLink] = []
     for (a, b), found in kinds.items():
         if personas.get(a, set()) & personas.get(b, set()):
