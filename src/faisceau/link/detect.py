@@ -63,9 +63,7 @@ def detect(store: Store, settings: LinkSettings | None = None) -> DetectSummary:
         with store.begin() as conn:
             done = int(conn.exec_driver_sql(
                 "SELECT COALESCE(MAX(version_id), 0) FROM link_features").scalar_one())
-            high = features.compute_new(conn, done, settings)
-            summary.new_versions = int(conn.exec_driver_sql(
-                f"SELECT COUNT(*) FROM link_features WHERE version_id > {done}").scalar_one())
+            high, summary.new_versions = features.compute_new(conn, done, settings)
         summary.seconds["features"] = time.perf_counter() - clock
         with store.begin() as conn:
             clock = time.perf_counter()

@@ -33,10 +33,11 @@ def persona_key(name: str | None, age: int | None) -> int | None:
     return int.from_bytes(digest, "big") >> 1
 
 
-def compute_new(conn: Connection, after_version: int, settings: LinkSettings) -> int:
+def compute_new(conn: Connection, after_version: int,
+                settings: LinkSettings) -> tuple[int, int]:
     """Features of every version with id above ``after_version``; returns the highest id
-    seen (``after_version`` when there is none)."""
-    highest = after_version
+    seen (``after_version`` when there is none) and how many versions."""
+    highest, done = after_version, 0
     while True:
         rows = bulk.fetch(
             conn,
@@ -45,7 +46,7 @@ def compute_new(conn: Connection, after_version: int, settings: LinkSettings) ->
             (highest,),
         )
         if not rows:
-            return highest
+            return highest, done
         low, high = rows[0][0], rows[-1][0]
         shown: dict[int, list[tuple[str, str]]] = defaultdict(list)
         names: dict[int, str] = {}
@@ -86,3 +87,4 @@ def compute_new(conn: Connection, after_version: int, settings: LinkSettings) ->
                          ("version_id", "ad_pk", "text_signature", "persona", "commune"), out)
         bulk.insert_rows(conn, "link_key", ("version_id", "ad_pk", "kind", "value"), keys)
         highest = high
+        done += len(rows)
