@@ -96,17 +96,25 @@ def _components(n: int, left: Ints, right: Ints) -> Ints:
 def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], list[Handover]]:
     """Keys after splitting those whose runs of personas say they changed hands."""
     keys = list(data.keys)
+    # Only keys shown under two personas or more can have changed hands: found with numpy,
+    # so that the rows of every other key are never visited one by one.
+    key_ids: dict[str, int] = {}
+    key_index = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in keys),
+                            dtype=np.int64, count=len(keys))
+    personas = persona_of_ad[data.key_ads]
+    pairs = np.unique(np.stack([key_index, personas]), axis=1)
+    several = np.flatnonzero(np.bincount(pairs[0], minlength=len(key_ids)) >= 2)
     by_key: dict[str, list[int]] = defaultdict(list)
-    for row, key in enumerate(keys):
-        by_key[key].append(row)
+    for row in np.flatnonzero(np.isin(key_index, several)).tolist():
+        by_key[keys[row]].append(row)
     handovers: list[Handover] = []
     for key, rows in by_key.items():
         if len(rows) < 2:
             continue
         ads = sorted({int(data.key_ads[r]) for r in rows},
                      key=lambda a: (data.first_day[a], a))
-        personas = [int(persona_of_ad[a]) for a in ads]
-        if len(set(personas)) < 2 or -1 in personas:
+        shown = [int(persona_of_ad[a]) for a in ads]
+        if len(set(shown)) < 2 or -1 in shown:
             continue
         runs: list[list[int]] = [[ads[0]]]
         for previous, current in itertools.pairwise(ads):
@@ -203,23 +211,22 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
 
 def _stock_buckets(bucket: Ints, ads: Ints, data: LinkInput, limit: int) -> Ints:
     """Buckets whose ads were placed in more than ``limit`` communes in some ISO week."""
-    commune_of: dict[int, list[int]] = defaultdict(list)
-    wanted = np.isin(data.place_ads, ads)
-    for ad, commune in zip(data.place_ads[wanted].tolist(), data.place_communes[wanted].tolist(),
-                           strict=True):
-        commune_of[ad].append(commune)
-    seen: dict[tuple[int, int], set[int]] = defaultdict(set)
-    stock: set[int] = set()
-    for b, ad in zip(bucket.tolist(), ads.tolist(), strict=True):
-        if b in stock:
-            continue
-        for week in range(int(data.first_day[ad]) // 7, int(data.last_day[ad]) // 7 + 1):
-            cell = seen[(b, week)]
-            cell.update(commune_of.get(ad, ()))
-            if len(cell) > limit:
-                stock.add(b)
-                break
-    return np.fromiter(stock, dtype=np.int64, count=len(stock))
+    # (bucket, ad) rows joined to the ads' communes, then repeated for each week the ad ran.
+    order = np.argsort(data.place_ads, kind="stable")
+    place_ads, place_communes = data.place_ads[order], data.place_communes[order]
+    start = np.searchsorted(place_ads, ads, side="left")
+    count = np.searchsorted(place_ads, ads, side="right") - start
+    row = np.repeat(np.arange(len(ads)), count)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    commune = place_communes[start[row] + offset]
+    first_week = data.first_day[ads[row]] // 7
+    weeks = data.last_day[ads[row]] // 7 - first_week + 1
+    cell_row = np.repeat(np.arange(len(row)), weeks)
+    week = first_week[cell_row] + (np.arange(len(cell_row))
+                                   - np.repeat(np.cumsum(weeks) - weeks, weeks))
+    cells = np.unique(np.stack([bucket[row[cell_row]], week, commune[cell_row]]), axis=1)
+    bucket_weeks, communes = np.unique(cells[:2], axis=1, return_counts=True)
+    return np.unique(bucket_weeks[0][communes > limit])
 
 
 def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
