@@ -86,6 +86,11 @@ class LinkResult:
     handovers: list[Handover] = field(default_factory=list)
 
 
+def _pack(high: Ints, low: Ints) -> Ints:
+    """Two arrays of small non-negative integers (< 2**31) as one sortable key each."""
+    return (high.astype(np.int64) << 32) | low.astype(np.int64)
+
+
 def _components(n: int, left: Ints, right: Ints) -> Ints:
     if n == 0:
         return np.empty(0, dtype=np.int64)
@@ -101,9 +106,9 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], l
     key_ids: dict[str, int] = {}
     key_index = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in keys),
                             dtype=np.int64, count=len(keys))
-    personas = persona_of_ad[data.key_ads]
-    pairs = np.unique(np.stack([key_index, personas]), axis=1)
-    several = np.flatnonzero(np.bincount(pairs[0], minlength=len(key_ids)) >= 2)
+    _, persona_index = np.unique(persona_of_ad[data.key_ads], return_inverse=True)
+    pairs = np.unique(_pack(key_index, persona_index))
+    several = np.flatnonzero(np.bincount(pairs >> 32, minlength=len(key_ids)) >= 2)
     by_key: dict[str, list[int]] = defaultdict(list)
     for row in np.flatnonzero(np.isin(key_index, several)).tolist():
         by_key[keys[row]].append(row)
@@ -205,7 +210,7 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     vl, vr = np.where(swap, vr, vl), np.where(swap, vl, vr)
     similar = text_sim.similarity(data.signatures, vl, vr) >= settings.min_similarity
     gl, gr, vl, vr = gl[similar], gr[similar], vl[similar], vr[similar]
-    _, first_pair = np.unique(np.stack([gl, gr]), axis=1, return_index=True)
+    _, first_pair = np.unique(_pack(gl, gr), return_index=True)
     return gl[first_pair], gr[first_pair], vl[first_pair], vr[first_pair]
 
 
@@ -224,9 +229,14 @@ def _stock_buckets(bucket: Ints, ads: Ints, data: LinkInput, limit: int) -> Ints
     cell_row = np.repeat(np.arange(len(row)), weeks)
     week = first_week[cell_row] + (np.arange(len(cell_row))
                                    - np.repeat(np.cumsum(weeks) - weeks, weeks))
-    cells = np.unique(np.stack([bucket[row[cell_row]], week, commune[cell_row]]), axis=1)
-    bucket_weeks, communes = np.unique(cells[:2], axis=1, return_counts=True)
-    return np.unique(bucket_weeks[0][communes > limit])
+    uniq_bucket, bucket_index = np.unique(bucket[row[cell_row]], return_inverse=True)
+    # (bucket, week) in the high bits, commune in the low ones: one sort finds the cells.
+    bucket_week = _pack(bucket_index, week - week.min()) if len(week) else week
+    cells = np.unique(_pack(np.unique(bucket_week, return_inverse=True)[1],
+                            commune[cell_row]))
+    groups, communes = np.unique(cells >> 32, return_counts=True)
+    crowded = np.unique(bucket_week)[groups[communes > limit]]
+    return np.unique(uniq_bucket[crowded >> 32])
 
 
 def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
@@ -272,7 +282,7 @@ def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     swap = gl > gr
     gl, gr = np.where(swap, gr, gl), np.where(swap, gl, gr)
     al, ar = np.where(swap, ar, al), np.where(swap, al, ar)
-    _, first_pair = np.unique(np.stack([gl, gr]), axis=1, return_index=True)
+    _, first_pair = np.unique(_pack(gl, gr), return_index=True)
     return gl[first_pair], gr[first_pair], al[first_pair], ar[first_pair]
 
 

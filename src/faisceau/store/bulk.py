@@ -43,8 +43,13 @@ def as_datetime(value: Any) -> datetime:
 
 
 def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    cursor = conn.exec_driver_sql(sql, params)
-    return [tuple(row) for row in cursor.fetchall()]
+    """Rows as the driver gives them (tuples), in the connection's transaction."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def ads_by_key(conn: Connection, source: str, ad_ids: Sequence[str]) -> list[tuple[Any, ...]]:
