@@ -65,18 +65,35 @@ def _token_hash(token: str) -> int:
     return value
 
 
-def _shingle_hashes(words: Sequence[str], width: int) -> npt.NDArray[np.uint64]:
-    hashes = np.fromiter((_token_hash(w) for w in words), dtype=np.uint64, count=len(words))
+def _shingle_hashes(texts: Sequence[Sequence[str]], width: int
+                    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """The hashes of every ``width``-token shingle of the non-empty texts, in text order,
+    and how many each text has (a text shorter than ``width`` is one shingle of all its
+    tokens). One array pass for the whole batch: per-text numpy calls would cost more."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    words = np.fromiter((_token_hash(w) for t in texts for w in t), dtype=np.uint64,
+                        count=int(lengths.sum()))
+    starts = np.cumsum(lengths) - lengths
+    counts = np.where(lengths >= width, lengths - width + 1, np.minimum(lengths, 1))
     with np.errstate(over="ignore"):
-        if len(hashes) < width:
-            combined = np.uint64(0)
-            for value in hashes:
-                combined = combined * _MIX1 + value
-            return np.array([combined], dtype=np.uint64)
-        out = hashes[: len(hashes) - width + 1].copy()
+        windows = max(len(words) - width + 1, 0)
+        combined = words[:windows].copy()
         for offset in range(1, width):
-            out = out * _MIX1 + hashes[offset : len(hashes) - width + 1 + offset]
-    return out
+            combined = combined * _MIX1 + words[offset : windows + offset]
+        # Shingle k of a text starts at its token k.
+        text_of = np.repeat(np.arange(len(texts)), counts)
+        position = starts[text_of] + (np.arange(len(text_of))
+                                      - np.repeat(np.cumsum(counts) - counts, counts))
+        long_enough = lengths[text_of] >= width
+        out = np.empty(len(text_of), dtype=np.uint64)
+        out[long_enough] = combined[position[long_enough]]
+        for row in np.flatnonzero(~long_enough).tolist():
+            value = np.uint64(0)
+            start = int(position[row])
+            for token in words[start : start + int(lengths[text_of[row]])]:
+                value = value * _MIX1 + token
+            out[row] = value
+    return out, counts
 
 
 def _permutations(count: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
@@ -91,15 +108,12 @@ def signatures(texts: Sequence[Sequence[str]], *, width: int,
                permutations: int) -> list[bytes | None]:
     """The MinHash signature of each token list (``permutations`` uint32 values, as bytes),
     or ``None`` for a text without tokens."""
-    parts = [_shingle_hashes(words, width) if words else None for words in texts]
-    present = [i for i, p in enumerate(parts) if p is not None]
+    present = [i for i, words in enumerate(texts) if words]
     result: list[bytes | None] = [None] * len(texts)
     if not present:
         return result
-    arrays = [parts[i] for i in present]
-    lengths = np.array([len(a) for a in arrays if a is not None])
-    shingles = np.concatenate([a for a in arrays if a is not None])
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    shingles, counts = _shingle_hashes([texts[i] for i in present], width)
+    starts = np.cumsum(counts) - counts
     a, b = _permutations(permutations)
     sig = np.empty((len(present), permutations), dtype=np.uint32)
     with np.errstate(over="ignore"):
