@@ -37,6 +37,7 @@ def test_different_wording_is_not_similar() -> None:
 def test_accents_emoji_and_cjk_are_kept_as_signal() -> None:
     assert text_sim.tokens("Très 💋 belle") == ["très", "💋", "belle"]
     assert text_sim.tokens("新来的女孩") == ["新", "来", "的", "女", "孩"]
+    assert text_sim.tokens("新到Saint-Pierre。") == ["新", "到", "saint", "pierre"]
     assert _signature("Très belle 💋 arrivée", []).tolist() != \
         _signature("Tres belle arrivee", []).tolist()
 

@@ -14,6 +14,7 @@ time in Python, which costs more than all of detection's other work.)
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import zlib
@@ -24,12 +25,12 @@ import numpy.typing as npt
 
 SignatureArray = npt.NDArray[np.uint32]
 
-_TOKEN = re.compile(r"§[a-z]+|\w+|[^\w\s]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+# A slot, a CJK character alone (those scripts do not separate words), a word, a symbol.
+_TOKEN = re.compile(rf"§[a-z]+|[{_CJK_CHARS}]|[^\W{_CJK_CHARS}]+|[^\w\s]")
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _SHIFT = np.uint64(32)
-_token_hashes: dict[str, int] = {}
 
 
 def masked(text: str, shown: Iterable[tuple[str, str]]) -> str:
@@ -42,27 +43,20 @@ def masked(text: str, shown: Iterable[tuple[str, str]]) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Words, emoji and symbols of ``text``, case-folded; punctuation is dropped, CJK runs
-    are cut into characters."""
-    out: list[str] = []
-    for token in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()):
-        if len(token) == 1 and unicodedata.category(token).startswith("P"):
-            continue
-        if _CJK.search(token):
-            out.extend(token)
-        else:
-            out.append(token)
-    return out
+    """Words, emoji and symbols of ``text``, case-folded; punctuation is dropped, CJK is cut
+    into characters."""
+    return [t for t in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+            if len(t) > 1 or not _is_punctuation(t)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_punctuation(char: str) -> bool:
+    return unicodedata.category(char).startswith("P")
 
 
 def _token_hash(token: str) -> int:
-    value = _token_hashes.get(token)
-    if value is None:
-        if len(_token_hashes) > 200_000:
-            _token_hashes.clear()
-        value = zlib.crc32(token.encode()) | (zlib.adler32(token.encode()) << 32)
-        _token_hashes[token] = value
-    return value
+    data = token.encode()
+    return zlib.crc32(data) | (zlib.adler32(data) << 32)
 
 
 def _shingle_hashes(texts: Sequence[Sequence[str]], width: int
@@ -71,8 +65,13 @@ def _shingle_hashes(texts: Sequence[Sequence[str]], width: int
     and how many each text has (a text shorter than ``width`` is one shingle of all its
     tokens). One array pass for the whole batch: per-text numpy calls would cost more."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    words = np.fromiter((_token_hash(w) for t in texts for w in t), dtype=np.uint64,
-                        count=int(lengths.sum()))
+    # Each distinct token is hashed once per batch.
+    vocabulary: dict[str, int] = {}
+    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for t in texts for w in t),
+                      dtype=np.int64, count=int(lengths.sum()))
+    hashes = np.fromiter((_token_hash(w) for w in vocabulary), dtype=np.uint64,
+                         count=len(vocabulary))
+    words = hashes[ids]
     starts = np.cumsum(lengths) - lengths
     counts = np.where(lengths >= width, lengths - width + 1, np.minimum(lengths, 1))
     with np.errstate(over="ignore"):
