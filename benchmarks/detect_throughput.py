@@ -9,8 +9,12 @@ the ground truth of the ads seen so far.
 Targets (issue 4): >= 7,000 ads/s on a national day and on a national month; an
 incremental day after a month costs at most 1.5 times the first day.
 
+With ``--baseline``, each day also clusters every ad seen so far with the InfoShield-Coarse
+baseline (``infoshield_coarse.py``), which has no incremental mode: the time printed is its
+clustering alone (reading the crawl not counted), the same day's work as ``detect``.
+
     .venv/bin/python benchmarks/detect_throughput.py [--ads-per-day N] [--days D] [--seed S]
-        [--images] [--database-url postgresql+psycopg://127.0.0.1/test]
+        [--images] [--baseline] [--database-url postgresql+psycopg://127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from faisceau.ingest.pipeline import Ingestor
 from faisceau.link.detect import detect
 from faisceau.store import open_store
 from faisceau.synth.world import Params, write_world
+from infoshield_coarse import infoshield_coarse, load_crawl
 
 
 def _truth(world: Path) -> dict[tuple[str, str], str]:
@@ -49,6 +54,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--images", action="store_true")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time InfoShield-Coarse on the ads seen so far, each day")
     args = parser.parse_args()
     print(machine())
     tmp = Path(tempfile.mkdtemp(prefix="faisceau-bench-detect-"))
@@ -69,7 +76,10 @@ def main() -> int:
                     conn.execute(text(f"DELETE FROM {table}"))
         print("day | ads in store | new versions | detect s | ads/s | B³ P | B³ R | B³ F1")
         first = None
+        so_far = tmp / "so-far"
+        so_far.mkdir()
         for day, path in enumerate(sorted((world / "crawl").glob("ads-*.jsonl")), 1):
+            (so_far / path.name).symlink_to(path)
             with Ingestor(store, images=args.images).session() as ingestor:
                 ingestor.ingest_paths([path])
             summary = detect(store)
@@ -87,6 +97,17 @@ def main() -> int:
                   f"{seconds:8.2f} | {summary.ads / seconds:9,.0f} | {score.precision:.4f} | "
                   f"{score.recall:.4f} | {score.f1:.4f}   ({parts}; "
                   f"{seconds / first:.2f}× day 1)", flush=True)
+            if args.baseline:
+                docs = load_crawl(so_far)
+                started = time.perf_counter()
+                labels = infoshield_coarse(docs)
+                baseline = time.perf_counter() - started
+                keys = [(d[0], d[1]) for d in docs]
+                theirs = bcubed(contingency([labels[k] for k in keys], [truth[k] for k in keys]))
+                assert theirs is not None
+                print(f"    InfoShield-Coarse on the {len(docs):,} ads so far: {baseline:.2f} s, "
+                      f"B³ P {theirs.precision:.4f} R {theirs.recall:.4f} F1 {theirs.f1:.4f}",
+                      flush=True)
         store.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
