@@ -86,6 +86,13 @@ class LinkResult:
     handovers: list[Handover] = field(default_factory=list)
 
 
+def _distinct(values: Ints) -> Ints:
+    """The distinct values, sorted. (``np.unique`` without options hashes, which numpy 2.4
+    does 20 times slower than this sort on millions of integers.)"""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 def _pack(high: Ints, low: Ints) -> Ints:
     """Two arrays of small non-negative integers (< 2**31) as one sortable key each."""
     return (high.astype(np.int64) << 32) | low.astype(np.int64)
@@ -107,7 +114,7 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], l
     key_index = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in keys),
                             dtype=np.int64, count=len(keys))
     _, persona_index = np.unique(persona_of_ad[data.key_ads], return_inverse=True)
-    pairs = np.unique(_pack(key_index, persona_index))
+    pairs = _distinct(_pack(key_index, persona_index))
     several = np.flatnonzero(np.bincount(pairs >> 32, minlength=len(key_ids)) >= 2)
     by_key: dict[str, list[int]] = defaultdict(list)
     for row in np.flatnonzero(np.isin(key_index, several)).tolist():
@@ -189,15 +196,18 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     bucket, group, version = bucket[order], group[order], version[order]
     first = np.r_[True, (bucket[1:] != bucket[:-1]) | (group[1:] != group[:-1])]
     bucket, group, version = bucket[first], group[first], version[first]
-    # Buckets: drop singletons, huge ones, and stock wording (many communes in a week).
-    _uniq, inverse, counts = np.unique(bucket, return_inverse=True, return_counts=True)
-    keep = (counts[inverse] >= 2) & (counts[inverse] <= settings.max_bucket_ads)
-    bucket, group, version = bucket[keep], group[keep], version[keep]
+    # Buckets (sorted: numbered by their runs): drop singletons, huge ones, and stock
+    # wording (many communes in a week).
+    bucket_id = np.cumsum(np.r_[True, bucket[1:] != bucket[:-1]]) - 1
+    counts = np.bincount(bucket_id)
+    keep = (counts[bucket_id] >= 2) & (counts[bucket_id] <= settings.max_bucket_ads)
+    bucket, bucket_id, group, version = (bucket[keep], bucket_id[keep], group[keep],
+                                         version[keep])
     if len(bucket) == 0:
         return empty, empty, empty, empty
-    stock = _stock_buckets(bucket, data.version_ads[version], data,
+    stock = _stock_buckets(bucket_id, data.version_ads[version], data,
                            settings.stock_text_communes)
-    keep = ~np.isin(bucket, stock)
+    keep = ~stock[bucket_id]
     bucket, group, version = bucket[keep], group[keep], version[keep]
     member = np.arange(len(bucket), dtype=np.int64)
     left, right, _ = _pairs_in_buckets(bucket, member)
@@ -214,8 +224,10 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     return gl[first_pair], gr[first_pair], vl[first_pair], vr[first_pair]
 
 
-def _stock_buckets(bucket: Ints, ads: Ints, data: LinkInput, limit: int) -> Ints:
-    """Buckets whose ads were placed in more than ``limit`` communes in some ISO week."""
+def _stock_buckets(bucket_id: Ints, ads: Ints, data: LinkInput, limit: int
+                   ) -> npt.NDArray[np.bool_]:
+    """Per bucket number, whether its ads were placed in more than ``limit`` communes in
+    some ISO week."""
     # (bucket, ad) rows joined to the ads' communes, then repeated for each week the ad ran.
     order = np.argsort(data.place_ads, kind="stable")
     place_ads, place_communes = data.place_ads[order], data.place_communes[order]
@@ -229,14 +241,22 @@ def _stock_buckets(bucket: Ints, ads: Ints, data: LinkInput, limit: int) -> Ints
     cell_row = np.repeat(np.arange(len(row)), weeks)
     week = first_week[cell_row] + (np.arange(len(cell_row))
                                    - np.repeat(np.cumsum(weeks) - weeks, weeks))
-    uniq_bucket, bucket_index = np.unique(bucket[row[cell_row]], return_inverse=True)
-    # (bucket, week) in the high bits, commune in the low ones: one sort finds the cells.
-    bucket_week = _pack(bucket_index, week - week.min()) if len(week) else week
-    cells = np.unique(_pack(np.unique(bucket_week, return_inverse=True)[1],
-                            commune[cell_row]))
-    groups, communes = np.unique(cells >> 32, return_counts=True)
-    crowded = np.unique(bucket_week)[groups[communes > limit]]
-    return np.unique(uniq_bucket[crowded >> 32])
+    stock = np.zeros(int(bucket_id.max()) + 1, dtype=np.bool_)
+    if len(week) == 0:
+        return stock
+    # One sortable key per cell, bucket in the high bits, then week, then commune: one sort
+    # finds the distinct cells, and runs of (bucket, week) count their communes.
+    week = week - week.min()
+    commune = commune[cell_row]
+    commune_bits = max(1, int(commune.max()).bit_length())
+    week_bits = max(1, int(week.max()).bit_length())
+    cells = _distinct((bucket_id[row[cell_row]] << (week_bits + commune_bits))
+                      | (week << commune_bits) | commune)
+    bucket_week = cells >> commune_bits
+    run_start = np.flatnonzero(np.r_[True, bucket_week[1:] != bucket_week[:-1]])
+    communes = np.diff(np.r_[run_start, len(cells)])
+    stock[bucket_week[run_start[communes > limit]] >> week_bits] = True
+    return stock
 
 
 def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
@@ -333,7 +353,7 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     if not kinds:
         return result
     # Persona and co-location only corroborate: they are read for candidate pairs alone.
-    candidates = np.unique(np.fromiter((g for pair in kinds for g in pair), dtype=np.int64))
+    candidates = _distinct(np.fromiter((g for pair in kinds for g in pair), dtype=np.int64))
     personas = _group_sets(data.version_ads, data.personas, groups, candidates)
     cells = _cells(data, groups, candidates)
     accepted: list[WeakLink] = []
