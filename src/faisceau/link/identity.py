@@ -39,13 +39,13 @@ def assign(members: Mapping[int, Sequence[int]], previous: Mapping[int, str],
     ``previous`` maps ads to their previous network; ``taken`` holds every identifier ever
     given; ``name_of(ad, salt)`` derives a new identifier from an ad.
     """
-    overlaps: list[tuple[int, str, int]] = []
-    sources: dict[int, Counter[str]] = {}
-    for cluster, ads in members.items():
-        counts = Counter(previous[a] for a in ads if a in previous)
-        sources[cluster] = counts
-        overlaps.extend((-count, network, cluster) for network, count in counts.items())
-    overlaps.sort()
+    # One count over every ad, not one counter per cluster: most clusters are unchanged.
+    pairs = Counter((cluster, previous[a]) for cluster, ads in members.items()
+                    for a in ads if a in previous)
+    sources: dict[int, dict[str, int]] = {cluster: {} for cluster in members}
+    for (cluster, network), count in pairs.items():
+        sources[cluster][network] = count
+    overlaps = sorted((-count, network, cluster) for (cluster, network), count in pairs.items())
     ids: dict[int, str] = {}
     given: set[str] = set()
     for _, network, cluster in overlaps:
