@@ -118,7 +118,9 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     absorbed = {n for c in changes if c.kind == "merged" for n in c.others}
     rows.extend((n, now, now, "merged" if n in absorbed else "emptied", 0, None, None)
                 for n in sorted(emptied))
-    _upsert_networks(conn, rows)
+    bulk.upsert_rows(conn, "network", "id", ("id", "created_at", "updated_at", "status", "ads",
+                                             "first_seen", "last_seen"), rows,
+                     ("updated_at", "status", "ads", "first_seen", "last_seen"))
     pks_changed = [pk for pk, _ in changed]
     _delete_in(conn, "ad_network", "ad_pk", pks_changed)
     bulk.insert_rows(conn, "ad_network", ("ad_pk", "network_id"), changed)
@@ -156,20 +158,6 @@ def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> 
                 (orjson.dumps(chunk).decode(),))
         else:
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (chunk,))
-
-
-def _upsert_networks(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    sql = ("INSERT INTO network (id, created_at, updated_at, status, ads, first_seen, "
-           f"last_seen) VALUES ({', '.join([mark] * 7)}) ON CONFLICT (id) DO UPDATE SET "
-           "updated_at = excluded.updated_at, status = excluded.status, ads = excluded.ads, "
-           "first_seen = excluded.first_seen, last_seen = excluded.last_seen")
-    raw = conn.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    cursor.executemany(sql, rows)
-    cursor.close()
 
 
 def _evidence_rows(ads: Ads, result: LinkResult, network_of: list[str],

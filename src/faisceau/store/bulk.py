@@ -152,3 +152,30 @@ def update_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
                 copy.write_row(row)
         sets = ", ".join(f"{c} = s.{c}" for c in columns)
         cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {temp} AS s WHERE t.{key} = s.{key}")
+
+
+def upsert_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]], update: Sequence[str]) -> None:
+    """Insert rows, or set ``update`` columns of those whose ``key`` exists already."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in update)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+                           f"ON CONFLICT ({key}) DO UPDATE SET {sets}", rows)
+        cursor.close()
+        return
+    # PostgreSQL: one COPY into a temporary table, then one set-based upsert.
+    temp = f"_ups_{table}_{next(_temp_names)}"
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
+                       f"SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
+                       f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
