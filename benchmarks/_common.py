@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from faisceau.store import Store
     from faisceau.synth.world import Params
 
 
@@ -60,3 +61,17 @@ def world_params(args: argparse.Namespace) -> Params:
         if getattr(args, name) is not None:
             params = dataclasses.replace(params, **{name: getattr(args, name)})
     return params
+
+
+def empty_store(store: Store) -> None:
+    """Remove every row of a PostgreSQL store, so that a benchmark starts from nothing (an
+    embedded store is a fresh directory already)."""
+    from sqlalchemy import text
+
+    from faisceau.store.schema import metadata
+
+    if store.dialect == "sqlite":
+        return
+    with store.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables)
+                          + " CASCADE"))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from _common import machine
+from _common import empty_store, machine
 from faisceau.config import Settings
 from faisceau.evaluate.metrics import bcubed, contingency
 from faisceau.ingest.pipeline import Ingestor
@@ -68,12 +68,7 @@ def main() -> int:
               f"({time.perf_counter() - started:.0f} s)")
         truth = _truth(world)
         store = open_store(Settings(home=tmp / "store", database_url=args.database_url))
-        if args.database_url:
-            with store.begin() as conn:
-                for table in ("network_event", "network_evidence", "ad_network", "network",
-                              "detect_state", "link_features", "sighting", "ad_image",
-                              "ad_value", "ad_version", "ad", "quarantine", "ingest_file"):
-                    conn.execute(text(f"DELETE FROM {table}"))
+        empty_store(store)
         print("day | ads in store | new versions | detect s | ads/s | B³ P | B³ R | B³ F1")
         first = None
         so_far = tmp / "so-far"

@@ -20,9 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import text
-
-from _common import machine, timed
+from _common import empty_store, machine, timed
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.store import open_store
@@ -50,11 +48,7 @@ def main() -> int:
         print(f"crawl: {written.lines:,} sightings of {written.ads:,} ads over {args.days} days "
               f"in {len(files)} files (generated in {gen[0]:.1f} s)")
         store = open_store(Settings(home=work / "store", database_url=args.database_url))
-        if args.database_url:
-            with store.begin() as conn:
-                for table in ("ad_image", "ad_value", "sighting", "ad_version", "ad",
-                              "quarantine", "ingest_file"):
-                    conn.execute(text(f"TRUNCATE {table} CASCADE"))
+        empty_store(store)
         ingestor = Ingestor(store, images=False, workers=args.workers)
         with ingestor.session():
             with timed() as first:
