@@ -29,8 +29,9 @@ from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import UnreadablePath, expand_paths
-from faisceau.link.detect import DetectSummary, detect
+from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
+from faisceau.score.run import ScoreSummary, detect_and_score
 from faisceau.store import Store, StoreUnavailable, open_store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
@@ -214,8 +215,9 @@ def export_networks(
 def detect_command() -> None:
     """Link what has been ingested into networks (incremental: only new ads cost work)."""
     with user_errors(), opened_store() as store:
-        summary = detect(store)
-    print_detect_summary(summary)
+        linked, scored = detect_and_score(store)
+    print_detect_summary(linked)
+    print_score_summary(scored)
 
 
 def print_detect_summary(summary: DetectSummary) -> None:
@@ -227,6 +229,14 @@ def print_detect_summary(summary: DetectSummary) -> None:
               f"{summary.weak_links} liens faibles corroborés ({summary.cut_links} coupés), "
               f"{summary.handovers} numéros ou comptes passés de main en main; "
               f"{seconds:.1f} s.", highlight=False)
+
+
+def print_score_summary(summary: ScoreSummary) -> None:
+    out.print(f"Évaluation du risque: {summary.networks} réseaux, {summary.suspected} suspectés "
+              f"d'exploitation, {summary.minor_networks} où une personne mineure est suspectée "
+              f"({summary.minor_ads} annonces); {summary.new_versions} versions nouvelles lues, "
+              f"{summary.networks_written} réseaux mis à jour; "
+              f"{sum(summary.seconds.values()):.1f} s.", highlight=False)
 
 
 def print_largest_networks(rows: list[dict[str, Any]]) -> None:
@@ -385,7 +395,9 @@ def demo(
             out.print(f"Stockage: {counts['ads']} annonces, {counts['versions']} versions, "
                       f"{counts['sightings']} passages, {counts['values']} valeurs "
                       f"normalisées, {counts['quarantined']} lignes en quarantaine.")
-            print_detect_summary(detect(store))
+            linked, scored = detect_and_score(store)
+            print_detect_summary(linked)
+            print_score_summary(scored)
             with store.begin() as conn:
                 print_largest_networks(largest_networks(conn, 10))
 

@@ -2,7 +2,8 @@
 
 An ad's network is the one ``faisceau detect`` gave it; an ad not linked yet (ingested since
 the last detection) is a network of its own, with the identifier detection would give it,
-so the contract's "every ad belongs to exactly one network" always holds.
+so the contract's "every ad belongs to exactly one network" always holds. An ad's risk is
+its network's (0.0 before scoring); ``minor_suspected`` is the ad's own suspicion.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from faisceau.link.identity import network_id_of
-from faisceau.store.schema import ad, ad_network, ad_value, ad_version
+from faisceau.store.schema import ad, ad_minor, ad_network, ad_value, ad_version, network_score
 
 BATCH = 5_000
 
@@ -25,9 +26,12 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
     while True:
         rows = conn.execute(
             select(ad.c.source, ad.c.ad_id, ad.c.current_version_id, ad_version.c.departement,
-                   ad_network.c.network_id)
+                   ad_network.c.network_id, network_score.c.risk,
+                   ad_minor.c.ad_pk.is_not(None).label("minor"))
             .join(ad_version, ad_version.c.id == ad.c.current_version_id)
             .outerjoin(ad_network, ad_network.c.ad_pk == ad.c.id)
+            .outerjoin(network_score, network_score.c.network_id == ad_network.c.network_id)
+            .outerjoin(ad_minor, ad_minor.c.ad_pk == ad.c.id)
             .where((ad.c.source > last[0]) | ((ad.c.source == last[0]) & (ad.c.ad_id > last[1])))
             .order_by(ad.c.source, ad.c.ad_id)
             .limit(BATCH)
@@ -49,8 +53,8 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
                 "source": r.source,
                 "ad_id": r.ad_id,
                 "network_id": r.network_id or network_id_of(r.source, r.ad_id),
-                "risk": 0.0,
-                "minor_suspected": False,
+                "risk": r.risk if r.risk is not None else 0.0,
+                "minor_suspected": bool(r.minor),
                 "phones": phones.get(r.current_version_id, []),
                 "departement": r.departement,
             }

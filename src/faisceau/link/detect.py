@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, select
 
 from faisceau.ingest.lock import ingest_lock
 from faisceau.link import features
-from faisceau.link.graph import LinkResult, link
+from faisceau.link.graph import LinkInput, LinkResult, link
 from faisceau.link.identity import Change, assign, network_id_of
 from faisceau.link.load import Ads, load_input
 from faisceau.link.settings import LinkSettings, load_settings
@@ -50,12 +51,27 @@ class DetectSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Linked:
+    """What a run linked, for the stages after it (scoring) to reuse without re-reading:
+    the ads in position order, their linking input and each ad's network identifier."""
+
+    ads: Ads
+    data: LinkInput
+    network_ids: list[str]
+    settings: LinkSettings
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def detect(store: Store, settings: LinkSettings | None = None) -> DetectSummary:
-    """Link everything ingested; only new versions are featurised (see module docstring)."""
+def detect(store: Store, settings: LinkSettings | None = None, *,
+           then: Callable[[Linked], None] | None = None) -> DetectSummary:
+    """Link everything ingested; only new versions are featurised (see module docstring).
+
+    ``then`` runs after the result is committed, still under the writer lock, with what was
+    linked: scoring uses it so that the ads are read once per run."""
     settings = settings or load_settings()
     summary = DetectSummary()
     clock = time.perf_counter()
@@ -73,13 +89,16 @@ def detect(store: Store, settings: LinkSettings | None = None) -> DetectSummary:
             result = link(data, settings)
             summary.seconds["link"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            _write(conn, ads, result, high, summary)
+            network_ids = _write(conn, ads, result, high, summary)
             summary.seconds["write"] = time.perf_counter() - clock
+        if then is not None:
+            then(Linked(ads, data, network_ids, settings))
     return summary
 
 
 def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
-           summary: DetectSummary) -> None:
+           summary: DetectSummary) -> list[str]:
+    """Write what changed; returns each ad's network identifier, in position order."""
     state = conn.execute(select(detect_state).where(detect_state.c.id == 1)).first()
     previous_run = state.last_run_at if state is not None else None
     previous = {int(pk): str(n) for pk, n in bulk.fetch(
@@ -147,6 +166,7 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     summary.weak_links = sum(not w.cut for w in result.weak_links)
     summary.cut_links = sum(w.cut for w in result.weak_links)
     summary.handovers = len(result.handovers)
+    return network_of
 
 
 def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> None:

@@ -14,14 +14,21 @@ comparisons need, computed once, narrow), ``network`` and ``ad_network`` (every 
 network), ``network_evidence`` (why the ads of a network are together, with provenance),
 ``network_event`` (networks created, merged and split, with cause and date) and
 ``detect_state`` (how far detection has read).
+
+Scoring (``faisceau.score``) adds: ``score_features`` (per ad version, the cues read in its
+text and values, computed once), ``ad_minor`` (the ads suspected of showing a minor),
+``network_score`` (each network's latest risk and reasons) and ``review_decision``
+(analysts' decisions, append-only: the store refuses to update or delete them).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -228,4 +235,59 @@ detect_state = Table(
     Column("last_version_id", BigInteger, nullable=False),
     Column("runs", Integer, nullable=False),
     Column("last_run_at", DateTime, nullable=False),
+)
+
+score_features = Table(
+    "score_features",
+    metadata,
+    Column("version_id", Id, ForeignKey("ad_version.id"), primary_key=True),
+    Column("ad_pk", Id, ForeignKey("ad.id"), nullable=False),
+    Column("cues", Integer, nullable=False),  # bit mask of ``score.cues.Cue``
+    Column("name_key", BigInteger),  # stable hash of the pseudonym, or NULL
+    Column("stated_age", SmallInteger),
+    Column("departement", String(3)),
+    Column("price_hour", Integer),  # EUR asked for one hour, or NULL
+    Column("price_half", Integer),  # EUR asked for half an hour, or NULL
+    Index("ix_score_features_ad", "ad_pk"),
+)
+
+# Ads suspected of showing a minor, and why (``score.combine.MINOR_WHY``). An ad's risk is
+# its network's: it is not stored twice.
+ad_minor = Table(
+    "ad_minor",
+    metadata,
+    Column("ad_pk", Id, ForeignKey("ad.id"), primary_key=True),
+    Column("why", SmallInteger, nullable=False),
+)
+
+network_score = Table(
+    "network_score",
+    metadata,
+    Column("network_id", String(24), ForeignKey("network.id"), primary_key=True),
+    Column("risk", Float, nullable=False),
+    Column("trafficking_suspected", Boolean, nullable=False),
+    Column("minor_suspected", Boolean, nullable=False),
+    Column("ads", Integer, nullable=False),
+    Column("indicators", Text, nullable=False),  # JSON list of the indicators that fired
+    Column("reasons", Text, nullable=False),  # JSON list of reasons with their evidence
+    Column("scored_at", DateTime, nullable=False),
+    Index("ix_network_score_risk", "risk"),
+)
+
+review_decision = Table(
+    "review_decision",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("network_id", String(24), nullable=False),
+    Column("decision", String(16), nullable=False),  # investigate, dismissed, known
+    Column("reason", Text),
+    Column("case_ref", String(100)),
+    Column("analyst", String(100), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    # What the analyst saw, so that a material change can be told later.
+    Column("risk", Float, nullable=False),
+    Column("ads", Integer, nullable=False),
+    Column("indicators", Text, nullable=False),
+    Column("minor_suspected", Boolean, nullable=False),
+    Index("ix_review_decision_network", "network_id"),
 )

@@ -1,0 +1,252 @@
+"""The indicators: each a named function of the data, for every network at once.
+
+Every indicator returns a ``Finding``: which networks it fires for, a count that says how
+strongly (persons under one contact, départements in four weeks...), and the ads that show
+it, its evidence. Ad-level indicators read each ad's cues (``cues``) and fire for a network
+when a share of its ads show them; network-level indicators read the structure linking
+found (contacts, persons, photos, texts, places, dates).
+
+Everything is vectorised over arrays indexed by ad position (``ScoringInput``), so that a
+national month is scored in a fraction of a second: no loop visits the ads one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from faisceau.link import text as text_sim
+from faisceau.score.cues import Cue
+from faisceau.score.settings import Indicator
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass
+class ScoringInput:
+    """What scoring reads, per ad position (one network label per ad)."""
+
+    network: Ints  # per ad, its network as 0..networks-1
+    networks: int
+    first_day: Ints  # per ad, days since the epoch
+    cues: Ints  # per ad, the cues of all its versions (bit mask)
+    name: Ints  # per ad, dense id of its pseudonym (latest version), -1 when none
+    stated_age: Ints  # per ad, -1 when none
+    departement: Ints  # per ad, dense id of its département, -1 when none
+    price_hour: Ints  # per ad, EUR for an hour, -1 when none
+    price_half: Ints  # per ad, EUR for half an hour, -1 when none
+    # Identifiers: (ad position, dense key id) and whether each key id is a phone.
+    key_ads: Ints
+    key_ids: Ints
+    key_is_phone: Bools
+    # Photos: (ad position, dense image id).
+    image_ads: Ints
+    image_ids: Ints
+    # Texts: per version, its ad position and MinHash signature (link features).
+    version_ads: Ints
+    signatures: text_sim.SignatureArray
+    has_text: Bools
+    bands: int
+
+    @property
+    def ads(self) -> int:
+        return len(self.network)
+
+
+@dataclass
+class Finding:
+    fired: Bools  # per network
+    count: Ints  # per network: how strongly (persons, phones, départements, ads...)
+    evidence: Bools  # per ad: shows the indicator (meaningful where its network fired)
+
+
+def dense(values: Ints) -> tuple[Ints, int]:
+    """Values renumbered 0..k-1 in sorted order (sort-based: numpy's hashing ``unique`` is
+    much slower on millions of integers)."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64), 0
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    ids = np.empty(len(values), dtype=np.int64)
+    ids[order] = np.cumsum(starts) - 1
+    return ids, int(starts.sum())
+
+
+def _pair(high: Ints, low: Ints) -> Ints:
+    """Dense ids of (high, low) pairs of small non-negative integers."""
+    return dense((high.astype(np.int64) << 32) | low.astype(np.int64))[0]
+
+
+def _distinct_per(group: Ints, value: Ints, groups: int) -> Ints:
+    """How many distinct ``value`` each ``group`` (0..groups-1) has."""
+    if len(group) == 0:
+        return np.zeros(groups, dtype=np.int64)
+    packed = (group.astype(np.int64) << 32) | value.astype(np.int64)
+    ordered = np.sort(packed)
+    unique = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    return np.bincount(unique >> 32, minlength=groups).astype(np.int64)
+
+
+def _max_per(group: Ints, value: Ints, groups: int) -> Ints:
+    out = np.zeros(groups, dtype=np.int64)
+    if len(group):
+        np.maximum.at(out, group, value)
+    return out
+
+
+def _shared_among_persons(data: ScoringInput, rows_ad: Ints, rows_thing: Ints,
+                          min_persons: int) -> Finding:
+    """Things (contacts, photos, text bands) shown under several pseudonyms in a network.
+
+    ``rows_ad`` and ``rows_thing`` are parallel: an ad shows a thing. A (network, thing)
+    shown by at least ``min_persons`` pseudonyms fires for the network; its ads are the
+    evidence and the count is the most pseudonyms under one thing."""
+    named = data.name[rows_ad] >= 0
+    rows_ad, rows_thing = rows_ad[named], rows_thing[named]
+    combo = _pair(data.network[rows_ad], rows_thing)
+    combos = int(combo.max()) + 1 if len(combo) else 0
+    persons = _distinct_per(combo, data.name[rows_ad], combos)
+    flagged_rows = persons[combo] >= min_persons
+    evidence = np.zeros(data.ads, dtype=np.bool_)
+    evidence[rows_ad[flagged_rows]] = True
+    count = _max_per(data.network[rows_ad], persons[combo], data.networks)
+    return Finding(count >= min_persons, count, evidence)
+
+
+def _multi_person_ads(data: ScoringInput) -> Bools:
+    """Ads in networks with two pseudonyms or more: only those can share anything among
+    persons, and they are a small part of all ads."""
+    named = data.name >= 0
+    persons = _distinct_per(data.network[named], data.name[named], data.networks)
+    return persons[data.network] >= 2
+
+
+def several_persons_per_contact(data: ScoringInput, indicator: Indicator) -> Finding:
+    keep = _multi_person_ads(data)[data.key_ads]
+    return _shared_among_persons(data, data.key_ads[keep], data.key_ids[keep],
+                                 int(indicator.param("min_persons")))
+
+
+def person_several_phones(data: ScoringInput, indicator: Indicator) -> Finding:
+    phone = data.key_is_phone[data.key_ids] & (data.name[data.key_ads] >= 0)
+    ads, keys = data.key_ads[phone], data.key_ids[phone]
+    person = _pair(data.network[ads], data.name[ads])
+    persons = int(person.max()) + 1 if len(person) else 0
+    phones = _distinct_per(person, keys, persons)
+    minimum = int(indicator.param("min_phones"))
+    evidence = np.zeros(data.ads, dtype=np.bool_)
+    evidence[ads[phones[person] >= minimum]] = True
+    count = _max_per(data.network[ads], phones[person], data.networks)
+    return Finding(count >= minimum, count, evidence)
+
+
+def templated_texts(data: ScoringInput, indicator: Indicator) -> Finding:
+    keep = data.has_text & _multi_person_ads(data)[data.version_ads]
+    rows = np.flatnonzero(keep)
+    keys = text_sim.band_keys(data.signatures[rows], data.bands)
+    ads = np.repeat(data.version_ads[rows], data.bands)
+    bands = dense(keys.reshape(-1).view(np.int64))[0]
+    return _shared_among_persons(data, ads, bands, 2)
+
+
+def shared_photos(data: ScoringInput, indicator: Indicator) -> Finding:
+    keep = _multi_person_ads(data)[data.image_ads]
+    return _shared_among_persons(data, data.image_ads[keep], data.image_ids[keep], 2)
+
+
+def circuit(data: ScoringInput, indicator: Indicator) -> Finding:
+    placed = (data.departement >= 0) & (data.name >= 0)
+    ads = np.flatnonzero(placed)
+    window = int(indicator.param("window_days"))
+    # Four-week periods, twice, shifted by half a period: a circuit across a boundary is
+    # still seen whole in one of them.
+    best = np.zeros(data.networks, dtype=np.int64)
+    evidence = np.zeros(data.ads, dtype=np.bool_)
+    minimum = int(indicator.param("min_departements"))
+    for shift in (0, window // 2):
+        period = (data.first_day[ads] + shift) // window
+        person = _pair(_pair(data.network[ads], data.name[ads]), period - period.min())
+        groups = int(person.max()) + 1 if len(person) else 0
+        places = _distinct_per(person, data.departement[ads], groups)
+        best = np.maximum(best, _max_per(data.network[ads], places[person], data.networks))
+        evidence[ads[places[person] >= minimum]] = True
+    return Finding(best >= minimum, best, evidence)
+
+
+def burst(data: ScoringInput, indicator: Indicator) -> Finding:
+    day = _pair(data.network, data.first_day - int(data.first_day.min(initial=0)))
+    per_day = np.bincount(day, minlength=int(day.max(initial=-1)) + 1)
+    minimum = int(indicator.param("min_ads_per_day"))
+    count = _max_per(data.network, per_day[day], data.networks)
+    return Finding(count >= minimum, count, per_day[day] >= minimum)
+
+
+def low_price_ads(data: ScoringInput, indicator: Indicator) -> Bools:
+    """Ads asking far less than the median of their département (France when it has too
+    few priced ads) for the same length of service."""
+    factor = float(indicator.param("below_median"))
+    min_local = int(indicator.param("min_local_ads"))
+    low = np.zeros(data.ads, dtype=np.bool_)
+    for price in (data.price_hour, data.price_half):
+        priced = price > 0
+        if not priced.any():
+            continue
+        national = float(np.median(price[priced]))
+        threshold = np.full(data.ads, factor * national)
+        departements = data.departement[priced]
+        for code in np.unique(departements[departements >= 0]).tolist():
+            local = price[priced][departements == code]
+            if len(local) >= min_local:
+                threshold[data.departement == code] = factor * float(np.median(local))
+        low |= priced & (price < threshold)
+    return low
+
+
+# Ad-level indicators: the cue each one reads.
+AD_CUES: dict[str, Cue] = {
+    "third_person": Cue.THIRD_PERSON,
+    "youth": Cue.YOUTH,
+    "trust": Cue.TRUST,
+    "obscured_contact": Cue.OBSCURED_CONTACT,
+    "origin_emphasis": Cue.ORIGIN_EMPHASIS,
+    "hotel_rental": Cue.HOTEL_RENTAL,
+    "round_the_clock": Cue.ROUND_THE_CLOCK,
+    "foreign_phone": Cue.FOREIGN_PHONE,
+    "movement": Cue.MOVEMENT,
+    "scam_payment": Cue.SCAM_PAYMENT,
+}
+
+NETWORK_INDICATORS: dict[str, Callable[[ScoringInput, Indicator], Finding]] = {
+    "several_persons_per_contact": several_persons_per_contact,
+    "person_several_phones": person_several_phones,
+    "templated_texts": templated_texts,
+    "shared_photos": shared_photos,
+    "circuit": circuit,
+    "burst": burst,
+}
+
+
+def ad_level(data: ScoringInput, indicator: Indicator, shown: Bools) -> Finding:
+    """An ad-level indicator for every network: fires when at least ``min_share`` of a
+    network's ads show it; the count is how many do."""
+    ads = np.bincount(data.network, minlength=data.networks)
+    count = np.bincount(data.network, weights=shown, minlength=data.networks).astype(np.int64)
+    share = count / np.maximum(ads, 1)
+    return Finding((count > 0) & (share >= float(indicator.param("min_share"))), count, shown)
+
+
+def evaluate(data: ScoringInput, indicator: Indicator) -> Finding:
+    """The finding of one indicator of the catalogue."""
+    if indicator.name in NETWORK_INDICATORS:
+        return NETWORK_INDICATORS[indicator.name](data, indicator)
+    if indicator.name == "low_price":
+        return ad_level(data, indicator, low_price_ads(data, indicator))
+    if indicator.name in AD_CUES:
+        shown = (data.cues & int(AD_CUES[indicator.name])) != 0
+        return ad_level(data, indicator, shown)
+    raise KeyError(f"no function for indicator {indicator.name!r}")
