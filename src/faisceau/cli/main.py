@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from faisceau.evaluate.report import EvaluationInputError, evaluate_paths, render
 from faisceau.export.ads import write_ads
@@ -31,7 +34,20 @@ from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_count
 from faisceau.ingest.records import UnreadablePath, expand_paths
 from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
-from faisceau.score.run import ScoreSummary, detect_and_score
+from faisceau.score.inspect import ad_score_detail, network_score_detail
+from faisceau.score.review import (
+    Decision,
+    QueueEntry,
+    ReviewError,
+    earlier_decisions,
+    french_risk,
+    history,
+    network_exists,
+    queue,
+    record_decision,
+)
+from faisceau.score.run import ScoreSummary, detect_and_score, score
+from faisceau.score.settings import load_settings as load_score_settings
 from faisceau.store import Store, StoreUnavailable, open_store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
@@ -220,6 +236,20 @@ def detect_command() -> None:
     print_score_summary(scored)
 
 
+@app.command("score")
+def score_command(
+    indicators: Annotated[Path | None, typer.Option(
+        "--indicators", help="Another catalogue of indicators (the shape of the shipped "
+        "src/faisceau/score/indicators.toml), e.g. to try new weights.")] = None,
+) -> None:
+    """Score the networks of the last detection again, without linking (detect scores too).
+    Only what changed is written; decisions are kept."""
+    with user_errors(), opened_store() as store:
+        settings = load_score_settings(indicators) if indicators is not None else None
+        summary = score(store, settings=settings)
+    print_score_summary(summary)
+
+
 def print_detect_summary(summary: DetectSummary) -> None:
     seconds = sum(summary.seconds.values())
     out.print(f"Détection: {summary.ads} annonces en {summary.networks} réseaux "
@@ -268,9 +298,13 @@ def networks_list(
 @networks_app.command("show")
 def networks_show(network_id: str) -> None:
     """One network: its ads, persons (names, photos), phones and handles, circuit, first and
-    last seen, the evidence of its links with provenance, its merges and splits. JSON."""
+    last seen, the evidence of its links with provenance, its merges and splits, its score
+    with the reasons and their evidence, and the analysts' decisions. JSON."""
     with user_errors(), opened_store() as store, store.begin() as conn:
         detail = network_detail(conn, network_id)
+        if detail is not None:
+            detail["score"] = network_score_detail(conn, network_id)
+            detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
     if detail is None:
         console.print(f"faisceau: error: no network {network_id!r}")
         raise typer.Exit(2)
@@ -280,13 +314,16 @@ def networks_show(network_id: str) -> None:
 @ads_app.command("show")
 def ads_show(source: str, ad_id: str) -> None:
     """One ad: every version as collected, each normalised value with its field, the images
-    (hashes or the error), and when it was seen. JSON on standard output."""
+    (hashes or the error), when it was seen, and what scoring read in it (cues, the words
+    that set them, a suspected minor and why). JSON on standard output."""
     with user_errors(), opened_store() as store, store.begin() as conn:
-        history = ad_history(conn, source, ad_id)
-    if history is None:
+        found = ad_history(conn, source, ad_id)
+        if found is not None:
+            found["score"] = ad_score_detail(conn, source, ad_id)
+    if found is None:
         console.print(f"faisceau: error: no ad {ad_id!r} from {source!r}")
         raise typer.Exit(2)
-    sys.stdout.write(orjson.dumps(history, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 @app.command()
@@ -379,8 +416,8 @@ def demo(
     data_dir: Annotated[Path, typer.Option("--data", help="Where to write the synthetic crawl.")]
     = Path("demo-data"),
 ) -> None:
-    """Generate the demo world, ingest it, link its ads into networks, and show the
-    largest."""
+    """Generate the demo world, ingest it, link its ads into networks, score them, and show
+    the largest networks and the top of the review queue."""
     with user_errors():
         demo_world = PRESETS["demo"]
         written = write_world(demo_world, data_dir)
@@ -400,6 +437,194 @@ def demo(
             print_score_summary(scored)
             with store.begin() as conn:
                 print_largest_networks(largest_networks(conn, 10))
+                print_queue(queue(conn, limit=10), include_decided=False)
+
+
+# --- The review queue ------------------------------------------------------------------------
+
+queue_app = typer.Typer(help="The review queue: networks by risk, and analysts' decisions.",
+                        invoke_without_command=True)
+app.add_typer(queue_app, name="queue")
+
+DECISION_WORDS = {"investigate": "à enquêter", "dismissed": "classé sans suite",
+                  "known": "déjà connu"}
+
+
+@contextmanager
+def review_errors() -> Iterator[None]:
+    """A decision refused (unknown network, missing reason…): one line, exit status 2."""
+    try:
+        yield
+    except ReviewError as exc:
+        # The message quotes what the user typed: shown as text, never read as markup.
+        console.print(Text.assemble(("faisceau: error:", "bold red"), f" {exc}"),
+                      soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _signed(contribution: float) -> str:
+    return f"{contribution:+.2f}".replace(".", ",")
+
+
+def _when(decision: Decision) -> str:
+    return decision.decided_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe_decision(decision: Decision) -> str:
+    """One French line: what was decided, by whom, when, and why."""
+    text = f"{DECISION_WORDS[decision.decision]} par {decision.analyst} le {_when(decision)}"
+    if decision.case_ref:
+        text += f", procédure {decision.case_ref}"
+    if decision.reason:
+        text += f" : {decision.reason}"
+    return text
+
+
+def _status_text(entry: QueueEntry) -> str:
+    if entry.status == "new":
+        lines = ["nouveau"]
+    elif entry.status == "returned":
+        lines = ["revenu : " + " ; ".join(entry.changes)]
+    else:
+        assert entry.decision is not None
+        lines = [describe_decision(entry.decision)]
+    lines += [f"avant fusion, {d.network_id} : {describe_decision(d)}"
+              for d in entry.earlier_decisions]
+    return "\n".join(lines)
+
+
+def print_queue(entries: list[QueueEntry], *, include_decided: bool) -> None:
+    if not entries:
+        out.print("Aucun réseau à examiner." if include_decided else
+                  "Aucun réseau à examiner (réseaux déjà décidés : faisceau queue --all).")
+        return
+    table = Table(title="File d'examen : réseaux par risque décroissant")
+    table.add_column("#", no_wrap=True)
+    table.add_column("réseau", no_wrap=True)
+    table.add_column("risque", no_wrap=True)
+    table.add_column("annonces", max_width=8)
+    table.add_column("raisons principales", min_width=21)
+    table.add_column("statut", min_width=7)
+    short = {i.name: i.short for i in load_score_settings().indicators}
+    for e in entries:
+        reasons = "\n".join(f"{short.get(r.indicator, r.label)}\u00a0{_signed(r.contribution)}"
+                             for r in e.reasons) or "aucun indicateur"
+        size = f"{e.ads}, mineur suspecté" if e.minor_suspected else str(e.ads)
+        table.add_row(str(e.rank), e.network_id, french_risk(e.risk), size, Text(reasons),
+                      Text(_status_text(e)))
+    out.print(table)
+
+
+@queue_app.callback()
+def queue_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many networks.")] = 20,
+    include_decided: Annotated[bool, typer.Option(
+        "--all", help="Also the networks already decided on, with their latest decision.")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+) -> None:
+    """The networks to review, highest risk first, with their main reasons: those never
+    decided on, and those dismissed that changed materially since."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with user_errors(), review_errors(), opened_store() as store, store.begin() as conn:
+        entries = queue(conn, limit=limit, include_decided=include_decided)
+    if as_json:
+        for entry in entries:
+            sys.stdout.write(orjson.dumps(entry.to_dict()).decode() + "\n")
+        return
+    print_queue(entries, include_decided=include_decided)
+
+
+def _analyst(given: str | None) -> str:
+    """The analyst named, else $FAISCEAU_ANALYST, else the session's user."""
+    if given is not None:
+        return given
+    try:
+        return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor the password base
+        raise ReviewError("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST"
+                          ) from None
+
+
+def _chosen_decision(investigate: bool, dismiss: str | None, known: str | None,
+                     reason: str | None) -> tuple[str, str | None, str | None]:
+    """(decision, reason, case reference) from the options; exactly one decision."""
+    if investigate + (dismiss is not None) + (known is not None) != 1:
+        raise ReviewError("choisir exactement une décision : --investigate, --dismiss MOTIF "
+                          "ou --known RÉFÉRENCE")
+    if dismiss is not None:
+        if reason is not None:
+            raise ReviewError("le motif d'un classement se donne avec --dismiss MOTIF")
+        return "dismissed", dismiss, None
+    if known is not None:
+        return "known", reason, known
+    return "investigate", reason, None
+
+
+@queue_app.command("decide")
+def queue_decide(
+    network_id: str,
+    investigate: Annotated[bool, typer.Option("--investigate",
+                                              help="Worth an investigation.")] = False,
+    dismiss: Annotated[str | None, typer.Option("--dismiss", metavar="REASON",
+                                                help="Dismiss it, with the reason.")] = None,
+    known: Annotated[str | None, typer.Option("--known", metavar="CASE_REF",
+                                              help="Already known: the case reference.")]
+    = None,
+    reason: Annotated[str | None, typer.Option(help="Why (with --investigate or --known).")]
+    = None,
+    analyst: Annotated[str | None, typer.Option(
+        help="Who decides; default $FAISCEAU_ANALYST, else the session's user.")] = None,
+) -> None:
+    """Record a decision on a network (never changed afterwards: a new decision is added)."""
+    with user_errors(), review_errors():
+        decision, why, case_ref = _chosen_decision(investigate, dismiss, known, reason)
+        name = _analyst(analyst)
+        with opened_store() as store, store.begin() as conn:
+            decision_id = record_decision(conn, network_id, decision, name, reason=why,
+                                          case_ref=case_ref)
+            recorded = next(d for d in history(conn, network_id) if d.id == decision_id)
+    out.print(f"Décision n° {decision_id} enregistrée sur le réseau {network_id} : "
+              f"{describe_decision(recorded)} (vu : risque {french_risk(recorded.seen.risk)}, "
+              f"{recorded.seen.ads} annonces).", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_decisions(title: str, decisions: list[Decision]) -> None:
+    table = Table(title=Text(title))
+    for column in ("n°", "réseau", "date", "analyste", "décision", "procédure", "motif",
+                   "vu : risque", "vu : annonces"):
+        table.add_column(column, no_wrap=column in ("réseau", "date"))
+    for d in decisions:
+        table.add_row(str(d.id), Text(d.network_id), _when(d), Text(d.analyst),
+                      DECISION_WORDS[d.decision], Text(d.case_ref or ""), Text(d.reason or ""),
+                      french_risk(d.seen.risk), str(d.seen.ads))
+    out.print(table)
+
+
+@queue_app.command("history")
+def queue_history(
+    network_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+) -> None:
+    """The decisions taken on a network, oldest first, then those taken on the networks it
+    absorbed."""
+    with user_errors(), review_errors(), opened_store() as store, store.begin() as conn:
+        if not network_exists(conn, network_id):
+            raise ReviewError(f"réseau inconnu : {network_id}")
+        own = history(conn, network_id)
+        earlier = earlier_decisions(conn, [network_id]).get(network_id, [])
+    if as_json:
+        for d in [*own, *earlier]:
+            sys.stdout.write(orjson.dumps(d.to_dict()).decode() + "\n")
+        return
+    if own:
+        print_decisions(f"Décisions sur le réseau {network_id}", own)
+    else:
+        out.print(f"Aucune décision sur le réseau {network_id}.", markup=False, highlight=False)
+    if earlier:
+        print_decisions("Décisions sur les réseaux qu'il a absorbés", earlier)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,6 +99,10 @@ class IndependentFlags:
     by_origin_group: dict[str, Share]
     by_country: list[tuple[str, Share]]  # the most frequent presented origins, most first
     foreign_french: Ratio
+    # Mean risk of their ads by origin group, and its foreign / French ratio: a disparity
+    # that stays measurable when (almost) nobody is flagged.
+    mean_risk: dict[str, float | None] = field(default_factory=dict)
+    mean_risk_ratio: float | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ class EvaluationReport:
                                for country, s in flags.by_country],
                 "foreign_french_ratio": {"value": flags.foreign_french.value,
                                          "note": flags.foreign_french.note},
+                "mean_risk_by_origin_group": flags.mean_risk,
+                "mean_risk_foreign_french_ratio": flags.mean_risk_ratio,
             },
         }
 
@@ -267,6 +274,9 @@ class _Tally:
     kind_minors: dict[tuple[str, bool], int] = field(default_factory=dict)  # (kind, suspected)
     # independent workers' ads: (origin group, origin, in a suspected network)
     independents: dict[tuple[str, str | None, bool], int] = field(default_factory=dict)
+    # (origin group, risk) -> independent workers' ads; summed exactly at the end (fsum),
+    # so that the mean does not depend on the order of the lines.
+    independent_risk: dict[tuple[str, float], int] = field(default_factory=dict)
 
 
 def _fold_ads(path: Path, truth: dict[tuple[str, str], TruthAd],
@@ -315,10 +325,13 @@ def _fold_ads(path: Path, truth: dict[tuple[str, str], TruthAd],
         if kind == "independent":
             flag_cell = (group, origin, network in suspected)
             independents[flag_cell] = independents.get(flag_cell, 0) + 1
+            risk_cell = (group, float(risk))
+            tally.independent_risk[risk_cell] = tally.independent_risk.get(risk_cell, 0) + 1
     return tally, len(truth)
 
 
 def _independent_flags(independents: dict[tuple[str, str | None, bool], int],
+                       risks: dict[tuple[str, float], int],
                        top_countries: int) -> IndependentFlags:
     by_group_cells: dict[tuple[str, bool], int] = {}
     by_country_cells: dict[tuple[str, bool], int] = {}
@@ -332,11 +345,16 @@ def _independent_flags(independents: dict[tuple[str, str | None, bool], int],
     by_group = {group: by_group.get(group, Share(0, 0)) for group in ORIGIN_GROUPS}
     countries = sorted(rates_by(by_country_cells).items(),
                        key=lambda item: (-item[1].total, item[0]))
+    mean_risk = {group: math.fsum(risk * c for (g, risk), c in risks.items() if g == group)
+                 / share.total if share.total else None for group, share in by_group.items()}
+    foreign, french = mean_risk["foreign"], mean_risk["french"]
     return IndependentFlags(
         overall=rates_by(overall_cells).get("all", Share(0, 0)),
         by_origin_group=by_group,
         by_country=countries[:top_countries],
         foreign_french=rate_ratio(by_group["foreign"], by_group["french"]),
+        mean_risk=mean_risk,
+        mean_risk_ratio=foreign / french if foreign is not None and french else None,
     )
 
 
@@ -404,7 +422,8 @@ def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, tuple[f
         ranking=Ranking(k=k, top_k=top_k_precision(hits, k), ad_roc_auc=roc_auc(tally.scores)),
         minor_recall=minor_recall(tally.minors),
         false_minor_rate=false_minor_rate(tally.kind_minors),
-        independent_flags=_independent_flags(tally.independents, top_countries),
+        independent_flags=_independent_flags(tally.independents, tally.independent_risk,
+                                             top_countries),
     )
 
 
@@ -494,6 +513,10 @@ def render(report: EvaluationReport) -> RenderableType:
     flags.append(("Rapport étrangère / française",
                   f"{ratio.value:.2f}".replace(".", ",") if ratio.value is not None
                   else _RATIO_NOTES.get(ratio.note or "", UNDEFINED)))
+    flags += [(f"Risque moyen, {_GROUP_LABELS[group]}", _score(value))
+              for group, value in flags_report.mean_risk.items()]
+    flags.append(("Rapport des risques moyens étrangère / française",
+                  _score(flags_report.mean_risk_ratio)))
 
     notes: list[str] = []
     if c.missing_from_export or c.missing_from_truth:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -67,11 +67,13 @@ def _now() -> datetime:
 
 
 def detect(store: Store, settings: LinkSettings | None = None, *,
+           also: Sequence[features.Featuriser] = (),
            then: Callable[[Linked], None] | None = None) -> DetectSummary:
     """Link everything ingested; only new versions are featurised (see module docstring).
 
-    ``then`` runs after the result is committed, still under the writer lock, with what was
-    linked: scoring uses it so that the ads are read once per run."""
+    ``also`` featurise each batch of new versions beside linking's features, in the same
+    transaction; ``then`` runs after the result is committed, still under the writer lock,
+    with what was linked. Scoring uses both, so that nothing is read twice in a run."""
     settings = settings or load_settings()
     summary = DetectSummary()
     clock = time.perf_counter()
@@ -79,7 +81,7 @@ def detect(store: Store, settings: LinkSettings | None = None, *,
         with store.begin() as conn:
             done = int(conn.exec_driver_sql(
                 "SELECT COALESCE(MAX(version_id), 0) FROM link_features").scalar_one())
-            high, summary.new_versions = features.compute_new(conn, done, settings)
+            high, summary.new_versions = features.compute_new(conn, done, settings, also)
         summary.seconds["features"] = time.perf_counter() - clock
         with store.begin() as conn:
             clock = time.perf_counter()

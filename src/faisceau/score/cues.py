@@ -3,8 +3,7 @@
 A cue is one bit of an ad version's ``cues`` mask. Text cues come from the lexicons
 (``lexicons/*.toml``, one file per language, all applied to every text: language detection
 is unreliable on short ads and ads mix languages). Value cues come from what the normaliser
-already understood: an obfuscated phone or e-mail, a foreign phone, an origin named in the
-free text.
+already understood (``contact_cues``; ``features`` adds an origin named in the free text).
 
 Matching looks word n-grams up in a dictionary, on text folded like the entries (lower
 case, accents removed), so that a day of ads costs a fraction of a second.
@@ -63,16 +62,43 @@ HOME_REGIONS = frozenset({"FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF", 
 FREE_TEXT_FIELDS = frozenset({"title", "text"})
 
 
-# The blocks of combining diacritical marks: what accents become once decomposed.
-_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Folding is one character table, the same for one text (``str.translate``) and for a batch
+# (polars' ``replace_many``, an Aho-Corasick automaton), so that both agree exactly. It is
+# Unicode compatibility decomposition without marks, over the blocks where ads write
+# letters: Latin with accents, fullwidth forms, styled mathematical letters ("𝐇𝐎𝐓𝐄𝐋"),
+# enclosed alphanumerics, letterlike symbols, spaces and punctuation variants.
+_FOLDED_BLOCKS = ((0x80, 0x250), (0x0300, 0x0370), (0x1AB0, 0x1B00), (0x1DC0, 0x1F00),
+                  (0x2000, 0x2070), (0x20D0, 0x2150), (0x2460, 0x2500), (0xFE20, 0xFE30),
+                  (0xFF00, 0xFF70), (0x1D400, 0x1D800))
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@functools.cache
+def _fold_table() -> dict[str, str]:
+    """Every character of the folded blocks whose folded form differs from its lower case."""
+    table: dict[str, str] = {}
+    for first, end in _FOLDED_BLOCKS:
+        for code in range(first, end):
+            char = chr(code)
+            folded = _strip_marks(char.lower()).lower()
+            if folded != char:
+                table[char] = folded
+    return table
+
+
+@functools.cache
+def _translation() -> dict[int, str]:
+    return str.maketrans(_fold_table())
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, compatibility forms decomposed ("𝐇𝐎𝐓𝐄𝐋" is "hotel", a
+    """Lower case, accents removed, compatibility forms decomposed ("𝐇𝐎𝐓𝐄𝐋" is "hotel", a
     no-break space a space); emoji and other scripts are kept."""
-    if text.isascii():
-        return text.lower()
-    return _MARKS.sub("", unicodedata.normalize("NFKD", text).lower())
+    lowered = text.lower()
+    return lowered if lowered.isascii() else lowered.translate(_translation())
 
 
 # Words are runs of ASCII letters, digits and "_" once folded; any other character that is
@@ -119,8 +145,9 @@ class Lexicon:
         with the same result (tested)."""
         if not texts:
             return np.zeros(0, dtype=np.int64)
-        folded = (pl.Series(texts, dtype=pl.String).str.normalize("NFKD").str.to_lowercase()
-                  .str.replace_all(_MARKS.pattern, ""))
+        table = _fold_table()
+        folded = (pl.Series(texts, dtype=pl.String).str.to_lowercase()
+                  .str.replace_many(list(table), list(table.values())))
         masks = np.zeros(len(texts), dtype=np.int64)
         for name, pattern in self.patterns.items():
             hit = folded.str.contains(pattern).fill_null(False).to_numpy()
@@ -245,16 +272,16 @@ def lexicon() -> Lexicon:
     return build_lexicon(tomllib.loads(f.read_text(encoding="utf-8")) for f in files)
 
 
-def value_cues(values: Iterable[tuple[str, str, str, Mapping[str, Any] | None]]) -> Cue:
-    """Cues from normalised values: (kind, value, field, detail) of one ad version."""
-    found = Cue(0)
-    for kind, _value, field, detail in values:
-        if kind in ("phone", "email") and detail and detail.get("obfuscated"):
-            found |= Cue.OBSCURED_CONTACT
-        if kind == "phone" and detail and detail.get("region") not in (None, *HOME_REGIONS):
-            found |= Cue.FOREIGN_PHONE
-        if kind == "origin" and field in FREE_TEXT_FIELDS:
-            found |= Cue.ORIGIN_EMPHASIS
+OBSCURED_BIT = int(Cue.OBSCURED_CONTACT)
+FOREIGN_BIT = int(Cue.FOREIGN_PHONE)
+ORIGIN_BIT = int(Cue.ORIGIN_EMPHASIS)
+
+
+def contact_cues(kind: str, detail: Mapping[str, Any]) -> int:
+    """Cues of a phone or e-mail from its normalised detail: hidden, or foreign."""
+    found = OBSCURED_BIT if detail.get("obfuscated") else 0
+    if kind == "phone" and detail.get("region") not in (None, *HOME_REGIONS):
+        found |= FOREIGN_BIT
     return found
 
 

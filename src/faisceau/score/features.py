@@ -1,28 +1,29 @@
 """Per ad version, what scoring reads: its cues, pseudonym, stated age, place and prices.
 
-Computed once per version, like linking's features: ``compute_new`` reads the versions added
-since the last run, finds their text cues (one pass of the lexicon pattern per text) and
-their value cues (from the values the normaliser stored), and writes one narrow row per
-version in ``score_features``. A new day of ads costs its own versions.
+Computed once per version, from the batches of new versions that linking reads anyway
+(``featurise``, a ``link.features.Featuriser``): the text cues of a whole batch at once
+(``Lexicon.find_many``), the value cues from the values the normaliser stored, one narrow
+row per version in ``score_features``. A new day of ads costs its own versions.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
-from faisceau.score.cues import lexicon, value_cues
+from faisceau.link.features import VersionBatch, read_batches
+
+__all__ = ["VersionBatch", "compute_new", "featurise"]
+from faisceau.score.cues import FREE_TEXT_FIELDS, ORIGIN_BIT, contact_cues, lexicon
 from faisceau.store import bulk
 
-BATCH = 20_000
 COLUMNS = ("version_id", "ad_pk", "cues", "name_key", "stated_age", "departement",
            "price_hour", "price_half")
 # The normalised values scoring reads; the rest of ``ad_value`` is not fetched.
-VALUE_KINDS = ("phone", "email", "origin", "price", "name")
+VALUE_KINDS = frozenset({"phone", "email", "origin", "price", "name"})
 
 
 def name_key(name: str | None) -> int | None:
@@ -32,61 +33,65 @@ def name_key(name: str | None) -> int | None:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1
 
 
-def price_of(value: str) -> tuple[int, int] | None:
-    """(euros, minutes) of a normalised price ("150 EUR/60 min"); None in another currency."""
-    amount, _, rest = value.partition(" ")
-    currency, _, duration = rest.partition("/")
-    if currency != "EUR":
-        return None
+def _per_version(values: list[tuple[Any, ...]]) -> dict[int, tuple[int, str | None, int | None,
+                                                                 int | None]]:
+    """(value cues, name, price for an hour, for half an hour) of each version, in one pass
+    over its values (a hot loop: a day of ads has hundreds of thousands of values)."""
+    out: dict[int, tuple[int, str | None, int | None, int | None]] = {}
+    loads, kinds, free_text = orjson.loads, VALUE_KINDS, FREE_TEXT_FIELDS
+    current, mask, name, hour, half = None, 0, None, None, None
+    for version_id, kind, value, _shown, field, detail in values:
+        if kind not in kinds:
+            continue
+        if version_id != current:
+            if current is not None:
+                out[current] = (mask, name, hour, half)
+            current, mask, name, hour, half = version_id, 0, None, None, None
+        if kind == "price":
+            if value.endswith(" EUR/60 min"):
+                hour = hour if hour is not None else _euros(value)
+            elif value.endswith(" EUR/30 min"):
+                half = half if half is not None else _euros(value)
+        elif kind == "name":
+            name = name or value
+        elif kind == "origin":
+            if field in free_text:
+                mask |= ORIGIN_BIT
+        elif detail:
+            mask |= contact_cues(kind, loads(detail))
+    if current is not None:
+        out[current] = (mask, name, hour, half)
+    return out
+
+
+def _euros(value: str) -> int | None:
     try:
-        return round(float(amount)), int(duration.split(" ")[0])
+        return round(float(value.partition(" ")[0]))
     except ValueError:
         return None
 
 
-def compute_new(conn: Connection, after_version: int) -> tuple[int, int]:
-    """Scoring features of every version with id above ``after_version``; returns the
-    highest id seen (``after_version`` when there is none) and how many versions."""
-    find_many = lexicon().find_many
-    highest, done = after_version, 0
-    while True:
-        rows = bulk.fetch(
-            conn,
-            "SELECT id, ad_pk, title, text, age, departement FROM ad_version WHERE id > "
-            f"{bulk.mark(conn)} ORDER BY id LIMIT {BATCH}",
-            (highest,),
-        )
-        if not rows:
-            return highest, done
-        low, high = rows[0][0], rows[-1][0]
-        values: dict[int, list[tuple[str, str, str, Any]]] = defaultdict(list)
-        mark = bulk.mark(conn)
-        kinds = ", ".join(f"'{k}'" for k in VALUE_KINDS)
-        for version_id, kind, value, field, detail in bulk.fetch(
-            conn,
-            f"SELECT version_id, kind, value, field, detail FROM ad_value WHERE version_id >= "
-            f"{mark} AND version_id <= {mark} AND kind IN ({kinds})",
-            (low, high),
-        ):
-            parsed = orjson.loads(detail) if detail and kind in ("phone", "email") else None
-            values[int(version_id)].append((kind, value, field, parsed))
-        text_cues = find_many(["\n".join(t for t in (r[2], r[3]) if t) for r in rows]).tolist()
-        out: list[tuple[Any, ...]] = []
-        for (version_id, ad_pk, _t, _b, age, departement), mask in zip(rows, text_cues,
-                                                                     strict=True):
-            found = values.get(int(version_id), [])
-            mask |= value_cues(found)
-            name = next((v for k, v, _, _ in found if k == "name"), None)
-            hour = half = None
-            for kind, value, _, _ in found:
-                if kind == "price" and (price := price_of(value)) is not None:
-                    euros, minutes = price
-                    if minutes == 60 and hour is None:
-                        hour = euros
-                    elif minutes == 30 and half is None:
-                        half = euros
-            out.append((version_id, ad_pk, int(mask), name_key(name), age, departement,
-                        hour, half))
-        bulk.insert_rows(conn, "score_features", COLUMNS, out)
-        highest = high
-        done += len(rows)
+def featurise(conn: Connection, batch: VersionBatch) -> None:
+    """Store the scoring features of one batch of new versions (see ``link.features``)."""
+    per_version = _per_version(batch.values)
+    texts = ["\n".join(t for t in (v[2], v[3]) if t) for v in batch.versions]
+    text_cues = lexicon().find_many(texts).tolist()
+    none = (0, None, None, None)
+    out: list[tuple[Any, ...]] = []
+    for (version_id, ad_pk, _t, _b, age, _commune, departement), mask in zip(
+            batch.versions, text_cues, strict=True):
+        cues, name, hour, half = per_version.get(version_id, none)
+        out.append((version_id, ad_pk, mask | cues, name_key(name), age, departement,
+                    hour, half))
+    bulk.insert_rows(conn, "score_features", COLUMNS, out)
+
+
+def compute_new(conn: Connection, after_version: int) -> int:
+    """Catch up: the scoring features of every version with id above ``after_version``
+    (normally computed with linking's, in the same pass: this finds nothing then).
+    Returns how many versions."""
+    done = 0
+    for batch in read_batches(conn, after_version):
+        featurise(conn, batch)
+        done += len(batch.versions)
+    return done

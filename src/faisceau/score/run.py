@@ -39,6 +39,7 @@ from faisceau.store import Store, bulk
 NETWORK_COLUMNS = ("network_id", "risk", "trafficking_suspected", "minor_suspected", "ads",
                    "indicators", "reasons", "scored_at")
 AD_COLUMNS = ("ad_pk", "why")
+NO_REASONS = orjson.dumps({"risk": [], "minor": []}).decode()
 
 
 @dataclass
@@ -67,7 +68,7 @@ def score(store: Store, linked: Linked | None = None,
     with store.begin() as conn:
         done = int(conn.exec_driver_sql(
             "SELECT COALESCE(MAX(version_id), 0) FROM score_features").scalar_one())
-        _, summary.new_versions = features.compute_new(conn, done)
+        summary.new_versions = features.compute_new(conn, done)
     summary.seconds["features"] = time.perf_counter() - clock
     with store.begin() as conn:
         clock = time.perf_counter()
@@ -90,9 +91,23 @@ def score(store: Store, linked: Linked | None = None,
 
 def detect_and_score(store: Store, settings: ScoreSettings | None = None,
                      ) -> tuple[DetectSummary, ScoreSummary]:
-    """``faisceau detect``: link, then score what was just linked, under one writer lock."""
+    """``faisceau detect``: link, then score what was just linked, under one writer lock.
+
+    Scoring's features are computed in linking's pass over new versions; their time is
+    moved from linking's summary to scoring's, so that each stage shows its own cost."""
+    spent: list[float] = []
+
+    def featurise(conn: Connection, batch: features.VersionBatch) -> None:
+        started = time.perf_counter()
+        features.featurise(conn, batch)
+        spent.append(time.perf_counter() - started)
+
     scored: list[ScoreSummary] = []
-    linked = detect(store, then=lambda linked: scored.append(score(store, linked, settings)))
+    linked = detect(store, also=[featurise],
+                    then=lambda linked: scored.append(score(store, linked, settings)))
+    linked.seconds["features"] -= sum(spent)
+    scored[0].seconds["features"] += sum(spent)
+    scored[0].new_versions = max(scored[0].new_versions, linked.new_versions)
     return linked, scored[0]
 
 
@@ -166,9 +181,21 @@ def _scoring_input(conn: Connection, linked: Linked) -> tuple[ScoringInput, list
     return scoring, network_ids
 
 
-def _indicator_counts(scores: Scores, settings: ScoreSettings, network: int) -> dict[str, int]:
-    return {i.name: int(scores.findings[i.name].count[network]) for i in settings.indicators
-            if scores.findings[i.name].fired[network]}
+def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:
+    """Per network, the JSON object {indicator: count} of those that fired (``fired``:
+    indicators × networks, the count where one fired, -1 elsewhere)."""
+    out = ["{}"] * fired.shape[1]
+    networks, rows = np.nonzero(fired.T >= 0)  # ordered by network
+    if len(networks) == 0:
+        return out
+    counts = fired.T[networks, rows].tolist()
+    starts = np.flatnonzero(np.r_[True, networks[1:] != networks[:-1]]).tolist()
+    ends = [*starts[1:], len(networks)]
+    rows_list = rows.tolist()
+    for start, end in zip(starts, ends, strict=True):
+        out[int(networks[start])] = orjson.dumps(
+            {names[rows_list[k]]: counts[k] for k in range(start, end)}).decode()
+    return out
 
 
 def _write(conn: Connection, linked: Linked, data: ScoringInput, network_ids: list[str],
@@ -184,22 +211,17 @@ def _write(conn: Connection, linked: Linked, data: ScoringInput, network_ids: li
                 for r in bulk.fetch(conn, "SELECT network_id, risk, trafficking_suspected, "
                                           "minor_suspected, ads, indicators FROM network_score",
                                     ())}
-    names = [i.name for i in settings.indicators]
-    current: dict[int, tuple[float, bool, bool, int, str]] = {}
-    for label, network_id in enumerate(network_ids):
-        if not network_id:
-            continue
-        counts = {names[r]: int(c) for r, c in enumerate(fired[:, label].tolist()) if c >= 0}
-        current[label] = (float(risks[label]), bool(scores.trafficking[label]),
-                          bool(scores.minor[label]), int(sizes[label]),
-                          orjson.dumps(counts).decode())
+    indicators = _indicator_json(fired, [i.name for i in settings.indicators])
+    current = {label: values for label, values in enumerate(zip(
+        risks.tolist(), scores.trafficking.tolist(), scores.minor.tolist(), sizes.tolist(),
+        indicators, strict=True)) if network_ids[label]}
     changed = np.zeros(data.networks, dtype=np.bool_)
     for label, values in current.items():
         if previous.get(network_ids[label]) != values:
             changed[label] = True
-    reasons = _reasons(linked, data, scores, settings, changed)
-    rows = [(network_ids[label], *current[label][:4], current[label][4],
-             orjson.dumps(reasons[label]).decode(), now)
+    something = (fired >= 0).any(axis=0) | scores.minor
+    reasons = _reasons(linked, data, scores, settings, changed & something)
+    rows = [(network_ids[label], *current[label], reasons.get(label, NO_REASONS), now)
             for label in np.flatnonzero(changed).tolist()]
     bulk.upsert_rows(conn, "network_score", "network_id", NETWORK_COLUMNS, rows,
                      NETWORK_COLUMNS[1:])
@@ -230,9 +252,9 @@ def _delete(conn: Connection, table: str, column: str, values: list[Any]) -> Non
 
 
 def _reasons(linked: Linked, data: ScoringInput, scores: Scores, settings: ScoreSettings,
-             chosen: np.ndarray) -> dict[int, dict[str, Any]]:
-    """The reasons of the chosen networks: per fired indicator its French sentence, weight,
-    contribution and evidence; then why a minor is suspected, if one is."""
+             chosen: np.ndarray) -> dict[int, str]:
+    """The reasons of the chosen networks, as JSON: per fired indicator its French sentence,
+    weight, contribution and evidence; then why a minor is suspected, if one is."""
     refs = linked.ads.refs
     sizes = np.bincount(data.network, minlength=data.networks)
     limit = settings.max_evidence
@@ -272,4 +294,4 @@ def _reasons(linked: Linked, data: ScoringInput, scores: Scores, settings: Score
                 "evidence": [refs[p] for p in positions],
                 "evidence_total": int(totals[label]),
             })
-    return out
+    return {label: orjson.dumps(items).decode() for label, items in out.items()}

@@ -19,6 +19,7 @@ class Indicator:
     level: str
     weight: float
     label: str
+    short: str  # a few French words, for lists
     rationale: str
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -58,7 +59,8 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
             raise ValueError(f"indicator {name}: level must be one of {LEVELS}")
         indicators.append(Indicator(
             name=name, level=level, weight=float(entry.pop("weight")),
-            label=str(entry.pop("label")), rationale=" ".join(str(entry.pop("rationale")).split()),
+            label=str(entry.pop("label")), short=str(entry.pop("short")),
+            rationale=" ".join(str(entry.pop("rationale")).split()),
             params=entry))
     threshold = float(raw["model"]["trafficking_threshold"])
     if not 0 < threshold < 1:

@@ -268,10 +268,14 @@ network_score = Table(
     Column("trafficking_suspected", Boolean, nullable=False),
     Column("minor_suspected", Boolean, nullable=False),
     Column("ads", Integer, nullable=False),
-    Column("indicators", Text, nullable=False),  # JSON list of the indicators that fired
-    Column("reasons", Text, nullable=False),  # JSON list of reasons with their evidence
-    Column("scored_at", DateTime, nullable=False),
-    Index("ix_network_score_risk", "risk"),
+    # JSON object {indicator: count} of the indicators that fired.
+    Column("indicators", Text, nullable=False),
+    # JSON object {"risk": [reason...], "minor": [reason...]}, each with its evidence.
+    Column("reasons", Text, nullable=False),
+    Column("scored_at", DateTime, nullable=False),  # when this score last changed
+    # The queue's order (risk, then size, then id): a page is read straight off the index,
+    # even inside the large groups of networks that share one risk.
+    Index("ix_network_score_queue", "risk", "ads", "network_id"),
 )
 
 review_decision = Table(
@@ -287,7 +291,7 @@ review_decision = Table(
     # What the analyst saw, so that a material change can be told later.
     Column("risk", Float, nullable=False),
     Column("ads", Integer, nullable=False),
-    Column("indicators", Text, nullable=False),
+    Column("indicators", Text, nullable=False),  # JSON object, as in network_score
     Column("minor_suspected", Boolean, nullable=False),
     Index("ix_review_decision_network", "network_id"),
 )

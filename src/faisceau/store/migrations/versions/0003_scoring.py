@@ -69,7 +69,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('network_id')
     )
     with op.batch_alter_table('network_score', schema=None) as batch_op:
-        batch_op.create_index('ix_network_score_risk', ['risk'], unique=False)
+        batch_op.create_index('ix_network_score_queue', ['risk', 'ads', 'network_id'],
+                              unique=False)
 
     op.create_table('review_decision',
     sa.Column('id', Id, autoincrement=True, nullable=False),
@@ -103,7 +104,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_review_decision_network')
     op.drop_table('review_decision')
     with op.batch_alter_table('network_score', schema=None) as batch_op:
-        batch_op.drop_index('ix_network_score_risk')
+        batch_op.drop_index('ix_network_score_queue')
     op.drop_table('network_score')
     op.drop_table('ad_minor')
     with op.batch_alter_table('score_features', schema=None) as batch_op:

@@ -1,0 +1,207 @@
+"""Indicators and their combination, on small hand-made inputs whose answer is known."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from faisceau.link import text as text_sim
+from faisceau.score.combine import combine, contributions, sigmoid
+from faisceau.score.cues import Cue
+from faisceau.score.indicators import ScoringInput, dense, evaluate
+from faisceau.score.settings import load_settings
+
+SETTINGS = load_settings()
+PERMUTATIONS, BANDS = 32, 8
+
+
+@dataclass
+class Ad:
+    network: int
+    name: str | None = "lola"
+    day: int = 0
+    cues: int = 0
+    age: int = 30
+    departement: str | None = "75"
+    hour: int = 150
+    half: int = 100
+    keys: list[str] = field(default_factory=lambda: ["phone:+33600000001"])
+    images: list[str] = field(default_factory=list)
+    text: str = ""
+
+
+def scoring_input(ads: list[Ad]) -> ScoringInput:
+    """The arrays of ``ScoringInput`` for a list of ads (one version each)."""
+    names = {n: i for i, n in enumerate(sorted({a.name for a in ads if a.name}))}
+    places = {d: i for i, d in enumerate(sorted({a.departement for a in ads if a.departement}))}
+    keys = sorted({k for a in ads for k in a.keys})
+    images = sorted({k for a in ads for k in a.images})
+    key_rows = [(p, keys.index(k)) for p, a in enumerate(ads) for k in a.keys]
+    image_rows = [(p, images.index(k)) for p, a in enumerate(ads) for k in a.images]
+    blobs = text_sim.signatures([text_sim.tokens(a.text) for a in ads], width=3,
+                                permutations=PERMUTATIONS)
+    empty = bytes(4 * PERMUTATIONS)
+
+    def ints(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)
+
+    return ScoringInput(
+        network=ints([a.network for a in ads]), networks=max(a.network for a in ads) + 1,
+        first_day=ints([20_000 + a.day for a in ads]), cues=ints([a.cues for a in ads]),
+        name=ints([names[a.name] if a.name else -1 for a in ads]),
+        stated_age=ints([a.age for a in ads]),
+        departement=ints([places[a.departement] if a.departement else -1 for a in ads]),
+        price_hour=ints([a.hour for a in ads]), price_half=ints([a.half for a in ads]),
+        key_ads=ints([r[0] for r in key_rows]), key_ids=ints([r[1] for r in key_rows]),
+        key_is_phone=np.asarray([k.startswith("phone:") for k in keys], dtype=np.bool_),
+        image_ads=ints([r[0] for r in image_rows]), image_ids=ints([r[1] for r in image_rows]),
+        version_ads=ints(list(range(len(ads)))),
+        signatures=text_sim.as_matrix([b or empty for b in blobs], PERMUTATIONS),
+        has_text=np.asarray([b is not None for b in blobs], dtype=np.bool_), bands=BANDS)
+
+
+def finding(ads: list[Ad], name: str) -> tuple[list[bool], list[int], list[bool]]:
+    result = evaluate(scoring_input(ads), SETTINGS.indicator(name))
+    return result.fired.tolist(), result.count.tolist(), result.evidence.tolist()
+
+
+def test_dense_numbers_values_in_sorted_order() -> None:
+    ids, count = dense(np.asarray([40, 7, 40, -3], dtype=np.int64))
+    assert ids.tolist() == [2, 1, 2, 0] and count == 3
+
+
+def test_several_persons_under_one_contact() -> None:
+    ads = [Ad(0), Ad(0, day=3),  # one person, her own number
+           Ad(1, name="nina"), Ad(1, name="jade"), Ad(1, name="inès"),  # three, one number
+           Ad(1, name="inès", keys=["phone:+33600000009"])]
+    for ad in ads[2:5]:
+        ad.keys = ["phone:+33600000002"]
+    fired, count, evidence = finding(ads, "several_persons_per_contact")
+    assert fired == [False, True] and count[1] == 3
+    assert evidence == [False, False, True, True, True, False]  # the ads of that number
+
+
+def test_one_person_under_several_phones() -> None:
+    ads = [Ad(0, keys=["phone:+33600000001"]), Ad(0, keys=["phone:+33600000002"]),
+           Ad(1, name="nina", keys=["phone:+33600000003", "handle:snap:nina_12"])]
+    fired, count, _ = finding(ads, "person_several_phones")
+    # A handle beside one phone is not a second phone.
+    assert fired == [True, False] and count == [2, 1]
+
+
+def test_circuit_is_counted_per_person_so_size_alone_is_no_circuit() -> None:
+    touring = [Ad(0, departement=d, day=day) for d, day in (("75", 0), ("69", 7), ("13", 14))]
+    # Three persons, each staying in her own département: a big network, no circuit.
+    staying = [Ad(1, name=n, departement=d, keys=[f"phone:+3361{i}"])
+               for i, (n, d) in enumerate((("a", "75"), ("b", "69"), ("c", "13")))]
+    # Three départements spread over months: no circuit within four weeks.
+    slow = [Ad(2, name="z", departement=d, day=day, keys=["phone:+33699"])
+            for d, day in (("75", 0), ("69", 60), ("13", 120))]
+    fired, count, _ = finding(touring + staying + slow, "circuit")
+    assert fired == [True, False, False] and count == [3, 1, 1]
+
+
+def test_burst_counts_ads_first_seen_on_one_day() -> None:
+    ads = [Ad(0, name=f"p{i}", day=5) for i in range(5)] + [Ad(1, day=d) for d in range(6)]
+    fired, count, _ = finding(ads, "burst")
+    assert fired == [True, False] and count == [5, 1]
+
+
+def test_templated_texts_need_the_same_template_under_several_persons() -> None:
+    template = "nouvelle arrivée pour quelques jours, dispo tout le temps, appel moi vite"
+    ads = [Ad(0, name="nina", text=template), Ad(0, name="jade", text=template),
+           Ad(1, name="lola", text=template), Ad(1, name="lola", text=template),
+           Ad(2, name="a", text="je reçois dans un cadre calme et discret sur rendez-vous"),
+           Ad(2, name="b", text="bonjour messieurs, merci de me contacter par message")]
+    fired, _, evidence = finding(ads, "templated_texts")
+    # The same person reusing her text is no template; two different texts are none either.
+    assert fired == [True, False, False]
+    assert evidence[:2] == [True, True]
+
+
+def test_shared_photos_across_persons() -> None:
+    ads = [Ad(0, name="nina", images=["p1"]), Ad(0, name="jade", images=["p1"]),
+           Ad(1, images=["p2"]), Ad(1, images=["p2"])]
+    fired, _, _ = finding(ads, "shared_photos")
+    assert fired == [True, False]
+
+
+def test_low_prices_are_measured_against_the_local_median_for_the_same_length() -> None:
+    local = [Ad(0, name=f"p{i}", hour=200, half=-1, departement="75") for i in range(30)]
+    cheap = [Ad(1, hour=100, half=-1, departement="75")]  # half the local hourly median
+    fair = [Ad(2, hour=180, half=-1, departement="75")]
+    # No hourly price: a half-hour price is compared with half-hour prices only.
+    half_only = [Ad(3, hour=-1, half=90, departement="75")]
+    fired, _, _ = finding(local + cheap + fair + half_only, "low_price")
+    assert fired == [False, True, False, False]
+
+
+def test_an_ad_level_indicator_fires_from_a_share_of_the_network_ads() -> None:
+    third = int(Cue.THIRD_PERSON)
+    ads = [Ad(0, cues=third), Ad(0), Ad(0), Ad(0),  # 1 of 4 = the 25 % threshold
+           Ad(1, cues=third), *[Ad(1) for _ in range(4)]]  # 1 of 5
+    fired, count, _ = finding(ads, "third_person")
+    assert fired == [True, False] and count == [1, 1]
+
+
+def pimp_and_independent() -> list[Ad]:
+    pimp_cues = int(Cue.THIRD_PERSON | Cue.TRUST | Cue.HOTEL_RENTAL)
+    pimp = [Ad(0, name=n, cues=pimp_cues, age=19, keys=["phone:+33611"])
+            for n in ("nina", "jade", "inès")]
+    independent = [Ad(1, cues=int(Cue.MOVEMENT | Cue.HOTEL_RENTAL), age=19, keys=["phone:+3362"]),
+                   Ad(1, cues=int(Cue.MOVEMENT), age=19, keys=["phone:+3362"])]
+    scam = [Ad(2, name=n, cues=int(Cue.SCAM_PAYMENT), keys=["handle:telegram:x"])
+            for n in ("a", "b", "c")]
+    return pimp + independent + scam
+
+
+def test_risk_ranks_structure_above_folklore_and_scams_below() -> None:
+    scores = combine(scoring_input(pimp_and_independent()), SETTINGS)
+    pimp, independent, scam = scores.risk.tolist()
+    assert pimp >= SETTINGS.trafficking_threshold > max(independent, scam)
+    assert scores.trafficking.tolist() == [True, False, False]
+    # Movement language points away: the independent worker is below the base risk.
+    assert independent < sigmoid(SETTINGS.intercept)
+
+
+def test_risk_is_the_logistic_of_the_fired_weights() -> None:
+    data = scoring_input(pimp_and_independent())
+    scores = combine(data, SETTINGS)
+    fired = [i for i in SETTINGS.indicators if scores.findings[i.name].fired[0]]
+    expected = sigmoid(SETTINGS.intercept + sum(i.weight for i in fired))
+    assert scores.risk[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("weights", [[2.5, 1.0, 0.4], [0.7, -1.2], [-2.0, 2.5, 0.3], [0.9]])
+def test_contributions_add_up_to_the_change_from_the_base_risk(weights: list[float]) -> None:
+    base = float(sigmoid(-3.0))
+    risk = float(sigmoid(-3.0 + sum(weights)))
+    parts = contributions(weights, risk, base)
+    assert math.fsum(parts) == pytest.approx(risk - base)
+    # Each part has the sign of its weight: what points away from trafficking lowers it.
+    assert all(p * w > 0 for p, w in zip(parts, weights, strict=True))
+
+
+def test_minor_suspicion_needs_an_age_at_the_limit_and_a_second_sign() -> None:
+    ads = [*pimp_and_independent(),
+           Ad(3, age=19, cues=int(Cue.YOUTH), keys=["phone:+3363"]),  # youth words
+           Ad(4, age=16, keys=["phone:+3364"]),  # stated under 18
+           Ad(5, age=21, cues=int(Cue.YOUTH), keys=["phone:+3365"])]  # over the limit
+    scores = combine(scoring_input(ads), SETTINGS)
+    assert scores.ad_minor.tolist() == [True, True, True,  # suspected network, age 19
+                                        False, False,  # age 19 alone: an adult, likely
+                                        False, False, False,
+                                        True, True, False]
+    assert scores.minor_why.tolist()[8:10] == [2, 1]
+    assert scores.minor.tolist() == [True, False, False, True, True, False]
+
+
+def test_every_indicator_of_the_catalogue_has_a_function_and_a_rationale() -> None:
+    data = scoring_input(pimp_and_independent())
+    for indicator in SETTINGS.indicators:
+        result = evaluate(data, indicator)
+        assert result.fired.shape == (data.networks,)
+        assert indicator.rationale and indicator.label

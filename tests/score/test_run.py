@@ -1,0 +1,173 @@
+"""The scoring pass on a real store (both kinds): what ``detect`` writes, and exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from faisceau.config import Settings
+from faisceau.ingest.pipeline import Ingestor
+from faisceau.ingest.records import expand_paths
+from faisceau.score import run as score_run
+from faisceau.score.inspect import ad_score_detail, network_score_detail
+from faisceau.score.run import detect_and_score, score
+from faisceau.store import Store, open_store
+from faisceau.synth.world import Params, write_world
+from tests.conftest import run_faisceau
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    write_world(Params(scale=0.02, days=5, seed=4), out)
+    return out
+
+
+def _truth(world: Path) -> dict[str, dict[str, Any]]:
+    rows = (json.loads(line) for line in (world / "truth" / "ads.jsonl").read_text().splitlines())
+    return {f"{r['source']}:{r['ad_id']}": r for r in rows}
+
+
+def _ingested(world: Path, settings: Settings, days: slice = slice(None)) -> Store:
+    store = open_store(settings)
+    paths = sorted((world / "crawl").glob("ads-*.jsonl"))[days]
+    with Ingestor(store, images=False).session() as ingestor:
+        ingestor.ingest_paths(expand_paths(paths))
+    return store
+
+
+def _scores(store: Store) -> dict[str, tuple[Any, ...]]:
+    with store.begin() as conn:
+        return {r[0]: tuple(r[1:]) for r in conn.execute(text(
+            "SELECT network_id, risk, trafficking_suspected, minor_suspected, ads, indicators, "
+            "reasons FROM network_score"))}
+
+
+def test_detect_scores_every_network_with_reasons_that_point_at_its_ads(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    linked, scored = detect_and_score(store)
+    truth = _truth(world)
+    with store.begin() as conn:
+        members: dict[str, set[str]] = {}
+        for source, ad_id, network in conn.execute(text(
+                "SELECT a.source, a.ad_id, n.network_id FROM ad a "
+                "JOIN ad_network n ON n.ad_pk = a.id")):
+            members.setdefault(network, set()).add(f"{source}:{ad_id}")
+    scores = _scores(store)
+    store.dispose()
+    assert set(scores) == set(members)  # every network has a score
+    assert scored.networks == len(members) and scored.new_versions == linked.new_versions
+    suspected = [n for n, s in scores.items() if s[1]]
+    assert suspected, "a world with pimps and networks must have suspected networks"
+    for network, (risk, flagged, _minor, ads, _indicators, reasons_json) in scores.items():
+        assert 0 < risk < 1 and ads == len(members[network])
+        reasons = json.loads(reasons_json)
+        for reason in reasons["risk"] + reasons["minor"]:
+            assert reason["label"] and set(reason["evidence"]) <= members[network]
+            assert len(reason["evidence"]) <= reason["evidence_total"] <= ads
+        if flagged:
+            # A suspicion always says why, and its reasons raise the risk.
+            assert sum(r["contribution"] for r in reasons["risk"]) > 0
+    # Suspected networks are mostly run by trafficking controllers in the ground truth.
+    kinds = [truth[next(iter(members[n]))]["controller_kind"] for n in suspected]
+    assert sum(k in ("pimp", "network") for k in kinds) >= 0.9 * len(kinds)
+
+
+def test_a_run_without_new_data_writes_nothing_and_keeps_the_scores(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    detect_and_score(store)
+    before = _scores(store)
+    _, again = detect_and_score(store)
+    assert again.new_versions == 0 and again.networks_written == 0 and again.ads_written == 0
+    assert _scores(store) == before
+    store.dispose()
+
+
+def test_scoring_alone_reads_what_detect_linked_and_agrees_with_it(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    detect_and_score(store)
+    before = _scores(store)
+    with store.begin() as conn:
+        conn.execute(text("DELETE FROM network_score"))
+        conn.execute(text("DELETE FROM ad_minor"))
+    alone = score(store)
+    assert alone.new_versions == 0  # the features were computed with linking's
+    assert {n: s[:5] for n, s in _scores(store).items()} == {n: s[:5] for n, s in before.items()}
+    store.dispose()
+
+
+def test_a_failure_while_writing_scores_leaves_the_previous_ones_whole(
+        world: Path, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _ingested(world, store_settings, slice(0, 2))
+    detect_and_score(store)
+    before = _scores(store)
+    store.dispose()
+    store = _ingested(world, store_settings, slice(2, None))
+
+    def fail_after_writing(*args: Any, **kwargs: Any) -> None:
+        original(*args, **kwargs)
+        raise RuntimeError("killed while writing")
+
+    original = score_run._write
+    monkeypatch.setattr(score_run, "_write", fail_after_writing)
+    with pytest.raises(RuntimeError):
+        detect_and_score(store)
+    assert _scores(store) == before
+    monkeypatch.undo()
+    _, finished = detect_and_score(store)  # running again finishes the job
+    assert finished.networks_written > 0 and _scores(store) != before
+    store.dispose()
+
+
+def test_exports_carry_risk_minor_suspicion_and_reasons(
+        world: Path, store_env: dict[str, str], tmp_path: Path) -> None:
+    run_faisceau(["ingest", "ads", str(world / "crawl")], store_env)
+    result = run_faisceau(["detect"], store_env)
+    assert "suspectés d'exploitation" in result.stdout
+    run_faisceau(["export", "ads", "--out", str(tmp_path / "ads.jsonl")], store_env)
+    run_faisceau(["export", "networks", "--out", str(tmp_path / "networks.jsonl")], store_env)
+    ads = [json.loads(line) for line in (tmp_path / "ads.jsonl").read_text().splitlines()]
+    networks = {n["network_id"]: n for n in (
+        json.loads(line) for line in (tmp_path / "networks.jsonl").read_text().splitlines())}
+    for ad in ads:
+        # An ad's risk is its network's.
+        assert ad["risk"] == networks[ad["network_id"]]["risk"]
+    minors = {a["network_id"] for a in ads if a["minor_suspected"]}
+    assert minors and minors == {n for n, v in networks.items() if v["minor_suspected"]}
+    flagged = [n for n in networks.values() if n["trafficking_suspected"]]
+    assert flagged and all(n["risk"] >= 0.5 and n["reasons"] for n in flagged)
+    refs = {f"{a['source']}:{a['ad_id']}": a["network_id"] for a in ads}
+    for network in flagged:
+        for reason in network["reasons"]:
+            assert set(reason) >= {"indicator", "contribution", "evidence"}
+            assert all(refs[r] == network["network_id"] for r in reason["evidence"])
+
+
+def test_inspection_shows_a_network_reasons_and_the_words_read_in_its_ads(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    detect_and_score(store)
+    with store.begin() as conn:
+        network = conn.execute(text(
+            "SELECT network_id FROM network_score WHERE trafficking_suspected "
+            "ORDER BY risk DESC, network_id LIMIT 1")).scalar_one()
+        detail = network_score_detail(conn, network)
+        assert detail is not None and detail["trafficking_suspected"]
+        assert detail["reasons"][0]["contribution"] > 0 and detail["reasons"][0]["evidence"]
+        source, _, ad_id = detail["reasons"][0]["evidence"][0].partition(":")
+        ad_detail = ad_score_detail(conn, source, ad_id)
+        assert network_score_detail(conn, "n-does-not-exist") is None
+        assert ad_score_detail(conn, source, "no-such-ad") is None
+    store.dispose()
+    assert ad_detail is not None
+    cues = {c for v in ad_detail["versions"] for c in v["cues"]}
+    words = {w["cue"] for v in ad_detail["versions"] for w in v["words"]}
+    # Every text cue shown comes with the words that set it.
+    assert words and words <= cues
