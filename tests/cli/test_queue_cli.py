@@ -22,10 +22,10 @@ from sqlalchemy import Connection, func, select
 
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
+from faisceau.score.settings import load_settings
 from faisceau.store import open_store
 from faisceau.store.schema import network, network_score, review_decision
 from faisceau.synth.world import Params, write_world
-from faisceau.score.settings import load_settings
 from tests.conftest import run_faisceau
 
 Call = tuple[list[str], dict[str, str]]
