@@ -11,7 +11,13 @@ import pytest
 from faisceau.link import text as text_sim
 from faisceau.score.combine import combine, contributions, sigmoid
 from faisceau.score.cues import Cue
-from faisceau.score.indicators import ScoringInput, dense, evaluate
+from faisceau.score.indicators import (
+    ScoringInput,
+    dense,
+    evaluate,
+    medians_of,
+    price_medians,
+)
 from faisceau.score.settings import load_settings
 
 SETTINGS = load_settings()
@@ -48,6 +54,12 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
     def ints(values: list[int]) -> np.ndarray:
         return np.asarray(values, dtype=np.int64)
 
+    departements = [a.departement for a in ads]
+    medians = price_medians(departements, ints([a.hour for a in ads]),
+                            ints([a.half for a in ads]),
+                            SETTINGS.indicator("low_price").param("min_local_ads"))
+    median_hour, median_half = medians_of(medians, departements)
+
     return ScoringInput(
         network=ints([a.network for a in ads]), networks=max(a.network for a in ads) + 1,
         first_day=ints([20_000 + a.day for a in ads]), cues=ints([a.cues for a in ads]),
@@ -55,6 +67,7 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
         stated_age=ints([a.age for a in ads]),
         departement=ints([places[a.departement] if a.departement else -1 for a in ads]),
         price_hour=ints([a.hour for a in ads]), price_half=ints([a.half for a in ads]),
+        median_hour=median_hour, median_half=median_half,
         key_ads=ints([r[0] for r in key_rows]), key_ids=ints([r[1] for r in key_rows]),
         key_is_phone=np.asarray([k.startswith("phone:") for k in keys], dtype=np.bool_),
         image_ads=ints([r[0] for r in image_rows]), image_ids=ints([r[1] for r in image_rows]),
@@ -135,8 +148,20 @@ def test_low_prices_are_measured_against_the_local_median_for_the_same_length() 
     fair = [Ad(2, hour=180, half=-1, departement="75")]
     # No hourly price: a half-hour price is compared with half-hour prices only.
     half_only = [Ad(3, hour=-1, half=90, departement="75")]
-    fired, _, _ = finding(local + cheap + fair + half_only, "low_price")
-    assert fired == [False, True, False, False]
+    # Too few prices in the département: compared with France's median (200 here).
+    elsewhere = [Ad(4, hour=110, half=-1, departement="2A")]
+    fired, _, _ = finding(local + cheap + fair + half_only + elsewhere, "low_price")
+    assert fired == [False, True, False, False, True]
+
+
+def test_price_medians_are_local_where_the_market_is_large_enough() -> None:
+    hours = np.asarray([100] * 20 + [300] * 5 + [-1], dtype=np.int64)
+    halves = np.full(26, -1, dtype=np.int64)
+    medians = price_medians(["13"] * 20 + ["75"] * 5 + ["75"], hours, halves, 20)
+    assert medians["13"][0] == 100 and "75" not in medians
+    hour, half = medians_of(medians, ["13", "75", None])
+    assert hour.tolist() == [100, 100, 100]  # national median of the 25 prices is 100
+    assert np.isnan(half).all()
 
 
 def test_an_ad_level_indicator_fires_from_a_share_of_the_network_ads() -> None:
@@ -197,6 +222,21 @@ def test_minor_suspicion_needs_an_age_at_the_limit_and_a_second_sign() -> None:
                                         True, True, False]
     assert scores.minor_why.tolist()[8:10] == [2, 1]
     assert scores.minor.tolist() == [True, False, False, True, True, False]
+
+
+def test_nothing_to_score_gives_empty_findings() -> None:
+    empty = scoring_input([Ad(0)])
+    nothing = np.zeros(0, dtype=np.int64)
+    for name in ("network", "first_day", "cues", "name", "stated_age", "departement",
+                 "price_hour", "price_half", "key_ads", "key_ids", "image_ads", "image_ids",
+                 "version_ads"):
+        setattr(empty, name, nothing)
+    empty.median_hour = empty.median_half = np.zeros(0)
+    empty.signatures = empty.signatures[:0]
+    empty.has_text = empty.has_text[:0]
+    empty.networks = 0
+    scores = combine(empty, SETTINGS)
+    assert len(scores.risk) == 0 and len(scores.ad_minor) == 0
 
 
 def test_every_indicator_of_the_catalogue_has_a_function_and_a_rationale() -> None:

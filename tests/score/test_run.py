@@ -122,6 +122,8 @@ def test_a_failure_while_writing_scores_leaves_the_previous_ones_whole(
     assert _scores(store) == before
     monkeypatch.undo()
     _, finished = detect_and_score(store)  # running again finishes the job
+    # The failed pass's detection was never scored: everything is scored again.
+    assert not finished.incremental
     assert finished.networks_written > 0 and _scores(store) != before
     store.dispose()
 
@@ -171,3 +173,32 @@ def test_inspection_shows_a_network_reasons_and_the_words_read_in_its_ads(
     words = {w["cue"] for v in ad_detail["versions"] for w in v["words"]}
     # Every text cue shown comes with the words that set it.
     assert words and words <= cues
+
+
+def test_a_daily_run_scores_only_what_changed_and_agrees_with_scoring_everything(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings, slice(0, 3))
+    _, first = detect_and_score(store)
+    assert not first.incremental
+    store.dispose()
+    store = _ingested(world, store_settings, slice(3, None))
+    _, daily = detect_and_score(store)
+    assert daily.incremental and 0 < daily.scored_networks < daily.networks
+    incremental = _scores(store)
+    with store.begin() as conn:
+        conn.execute(text("DELETE FROM network_score"))
+        conn.execute(text("DELETE FROM ad_minor"))
+    full = score(store)  # alone: everything, from the store
+    assert not full.incremental and full.scored_networks == daily.networks
+    everything = _scores(store)
+    store.dispose()
+    assert set(incremental) == set(everything)
+    # Networks not scored again kept the market medians of their last pass: only the price
+    # indicator may differ, and with it the risk.
+    for network, (risk, flagged, minor, ads, indicators, _reasons) in everything.items():
+        other = incremental[network]
+        same = json.loads(indicators) | {"low_price": 0}
+        assert json.loads(other[4]) | {"low_price": 0} == same, network
+        assert (other[2], other[3]) == (minor, ads), network
+        if "low_price" not in json.loads(indicators) and "low_price" not in json.loads(other[4]):
+            assert (other[0], other[1]) == (risk, flagged), network

@@ -60,6 +60,8 @@ class Linked:
     data: LinkInput
     network_ids: list[str]
     settings: LinkSettings
+    # Networks whose members changed in this run: created, grown, shrunk, merged, emptied.
+    regrouped: frozenset[str] = frozenset()
 
 
 def _now() -> datetime:
@@ -91,16 +93,17 @@ def detect(store: Store, settings: LinkSettings | None = None, *,
             result = link(data, settings)
             summary.seconds["link"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            network_ids = _write(conn, ads, result, high, summary)
+            network_ids, regrouped = _write(conn, ads, result, high, summary)
             summary.seconds["write"] = time.perf_counter() - clock
         if then is not None:
-            then(Linked(ads, data, network_ids, settings))
+            then(Linked(ads, data, network_ids, settings, regrouped))
     return summary
 
 
 def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
-           summary: DetectSummary) -> list[str]:
-    """Write what changed; returns each ad's network identifier, in position order."""
+           summary: DetectSummary) -> tuple[list[str], frozenset[str]]:
+    """Write what changed; returns each ad's network identifier, in position order, and the
+    networks whose members changed."""
     state = conn.execute(select(detect_state).where(detect_state.c.id == 1)).first()
     previous_run = state.last_run_at if state is not None else None
     previous = {int(pk): str(n) for pk, n in bulk.fetch(
@@ -168,7 +171,9 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     summary.weak_links = sum(not w.cut for w in result.weak_links)
     summary.cut_links = sum(w.cut for w in result.weak_links)
     summary.handovers = len(result.handovers)
-    return network_of
+    regrouped = {network_of[p] for p in moved} | {previous[ads.pks[p]] for p in moved
+                                                  if ads.pks[p] in previous}
+    return network_of, frozenset(regrouped | emptied)
 
 
 def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> None:

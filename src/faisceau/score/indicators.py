@@ -12,7 +12,7 @@ national month is scored in a fraction of a second: no loop visits the ads one b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,8 @@ from faisceau.score.settings import Indicator
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+NATIONAL = ""  # the key of the national medians
 
 
 @dataclass
@@ -39,6 +41,9 @@ class ScoringInput:
     departement: Ints  # per ad, dense id of its département, -1 when none
     price_hour: Ints  # per ad, EUR for an hour, -1 when none
     price_half: Ints  # per ad, EUR for half an hour, -1 when none
+    # Per ad, the median price of its market for the same length (``price_medians``).
+    median_hour: Floats
+    median_half: Floats
     # Identifiers: (ad position, dense key id) and whether each key id is a phone.
     key_ads: Ints
     key_ids: Ints
@@ -170,7 +175,7 @@ def circuit(data: ScoringInput, indicator: Indicator) -> Finding:
     minimum = int(indicator.param("min_departements"))
     for shift in (0, window // 2):
         period = (data.first_day[ads] + shift) // window
-        person = _pair(_pair(data.network[ads], data.name[ads]), period - period.min())
+        person = _pair(_pair(data.network[ads], data.name[ads]), period)
         groups = int(person.max()) + 1 if len(person) else 0
         places = _distinct_per(person, data.departement[ads], groups)
         best = np.maximum(best, _max_per(data.network[ads], places[person], data.networks))
@@ -186,25 +191,52 @@ def burst(data: ScoringInput, indicator: Indicator) -> Finding:
     return Finding(count >= minimum, count, per_day[day] >= minimum)
 
 
-def low_price_ads(data: ScoringInput, indicator: Indicator) -> Bools:
-    """Ads asking far less than the median of their département (France when it has too
-    few priced ads) for the same length of service."""
-    factor = float(indicator.param("below_median"))
-    min_local = int(indicator.param("min_local_ads"))
-    low = np.zeros(data.ads, dtype=np.bool_)
-    for price in (data.price_hour, data.price_half):
-        priced = price > 0
-        if not priced.any():
+def price_medians(departements: Sequence[str | None], hours: Ints, halves: Ints,
+                  min_local: int) -> dict[str, tuple[float, float]]:
+    """The median price for an hour and for half an hour (NaN: no price) in each
+    département with at least ``min_local`` prices of that length, and nationally (key
+    ``NATIONAL``). Computed over every priced version in the store, not only those scored."""
+    codes = np.asarray([d or NATIONAL for d in departements], dtype=object)
+    out: dict[str, list[float]] = {}
+    for column, prices in enumerate((hours, halves)):
+        priced = prices > 0
+        national = float(np.median(prices[priced])) if priced.any() else float("nan")
+        out.setdefault(NATIONAL, [float("nan")] * 2)[column] = national
+        local_codes, local_prices = codes[priced], prices[priced]
+        order = np.argsort(local_codes, kind="stable")
+        local_codes, local_prices = local_codes[order], local_prices[order]
+        if not len(local_codes):
             continue
-        national = float(np.median(price[priced]))
-        threshold = np.full(data.ads, factor * national)
-        departements = data.departement[priced]
-        for code in np.unique(departements[departements >= 0]).tolist():
-            local = price[priced][departements == code]
-            if len(local) >= min_local:
-                threshold[data.departement == code] = factor * float(np.median(local))
-        low |= priced & (price < threshold)
-    return low
+        starts = np.flatnonzero(np.r_[True, local_codes[1:] != local_codes[:-1]])
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(local_codes)],
+                              strict=True):
+            code = str(local_codes[start])
+            if code != NATIONAL and end - start >= min_local:
+                out.setdefault(code, [float("nan")] * 2)[column] = float(
+                    np.median(local_prices[start:end]))
+    return {code: (values[0], values[1]) for code, values in out.items()}
+
+
+def medians_of(medians: dict[str, tuple[float, float]],
+               departements: Sequence[str | None]) -> tuple[Floats, Floats]:
+    """Per ad, the median of its market: its département's, else the national one."""
+    national = medians.get(NATIONAL, (float("nan"), float("nan")))
+    keys = [code or NATIONAL for code in departements]
+    out = []
+    for column in (0, 1):
+        lookup = {code: values[column] if values[column] == values[column] else national[column]
+                  for code, values in medians.items()}
+        out.append(np.fromiter((lookup.get(k, national[column]) for k in keys),
+                               dtype=np.float64, count=len(keys)))
+    return out[0], out[1]
+
+
+def low_price_ads(data: ScoringInput, indicator: Indicator) -> Bools:
+    """Ads asking far less than the median of their market for the same length of service
+    (NaN medians compare false: no market, no flag)."""
+    factor = float(indicator.param("below_median"))
+    low = (data.price_hour > 0) & (data.price_hour < factor * data.median_hour)
+    return low | ((data.price_half > 0) & (data.price_half < factor * data.median_half))
 
 
 # Ad-level indicators: the cue each one reads.

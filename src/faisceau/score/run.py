@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from faisceau.link.detect import DetectSummary, Linked, detect
 from faisceau.link.load import load_input
@@ -32,9 +32,10 @@ from faisceau.score.combine import (
     evidence_by_network,
     minor_evidence,
 )
-from faisceau.score.indicators import ScoringInput
+from faisceau.score.indicators import ScoringInput, medians_of, price_medians
 from faisceau.score.settings import ScoreSettings, load_settings
 from faisceau.store import Store, bulk
+from faisceau.store.schema import score_state
 
 NETWORK_COLUMNS = ("network_id", "risk", "trafficking_suspected", "minor_suspected", "ads",
                    "indicators", "reasons", "scored_at")
@@ -50,6 +51,8 @@ class ScoreSummary:
     minor_networks: int = 0
     minor_ads: int = 0
     networks_written: int = 0
+    scored_networks: int = 0  # networks scored in this pass (all, or those that changed)
+    incremental: bool = False
     ads_written: int = 0  # minor suspicions added or removed
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -60,8 +63,10 @@ def _now() -> datetime:
 
 def score(store: Store, linked: Linked | None = None,
           settings: ScoreSettings | None = None) -> ScoreSummary:
-    """Score every linked network; ``linked`` is what ``detect`` just linked (read from the
-    store when absent)."""
+    """Score the linked networks; ``linked`` is what ``detect`` just linked. After a run
+    that scored the previous detection with the same catalogue, only the networks whose
+    members changed or whose ads have new versions are scored again; otherwise (first run,
+    standalone ``faisceau score``, a new catalogue, a failed run before) all of them."""
     settings = settings or load_settings()
     summary = ScoreSummary()
     clock = time.perf_counter()
@@ -72,20 +77,27 @@ def score(store: Store, linked: Linked | None = None,
     summary.seconds["features"] = time.perf_counter() - clock
     with store.begin() as conn:
         clock = time.perf_counter()
+        detect_runs = int(conn.exec_driver_sql(
+            "SELECT COALESCE(MAX(runs), 0) FROM detect_state").scalar_one())
+        state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
+        incremental = (linked is not None and state is not None
+                       and state.catalogue == settings.fingerprint
+                       and state.detect_runs == detect_runs - 1)
         if linked is None:
             linked = _load_linked(conn)
-        data, network_ids = _scoring_input(conn, linked)
+        keep = _affected(conn, linked, state.last_version_id) if incremental and state else None
+        data, subset = _scoring_input(conn, linked, keep, settings)
         summary.seconds["load"] = time.perf_counter() - clock
         clock = time.perf_counter()
         scores = combine(data, settings)
         summary.seconds["score"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        _write(conn, linked, data, network_ids, scores, settings, summary)
+        _write(conn, data, subset, scores, settings, summary, incremental)
+        _count(conn, summary)
+        _save_state(conn, state is not None, settings.fingerprint, detect_runs)
         summary.seconds["write"] = time.perf_counter() - clock
-    summary.networks = data.networks
-    summary.suspected = int(scores.trafficking.sum())
-    summary.minor_networks = int(scores.minor.sum())
-    summary.minor_ads = int(scores.ad_minor.sum())
+    summary.scored_networks = data.networks
+    summary.incremental = incremental
     return summary
 
 
@@ -121,6 +133,32 @@ def _load_linked(conn: Connection) -> Linked:
     return Linked(ads, data, [network_of.get(pk, "") for pk in ads.pks], settings)
 
 
+def _affected(conn: Connection, linked: Linked, scored_up_to: int) -> np.ndarray:
+    """Per ad position, whether its network must be scored again: its members changed in
+    this detection, or one of its ads has a version scoring has not seen."""
+    position = {pk: i for i, pk in enumerate(linked.ads.pks)}
+    networks = set(linked.regrouped)
+    for (pk,) in bulk.fetch(conn, "SELECT DISTINCT ad_pk FROM score_features WHERE "
+                                  f"version_id > {bulk.mark(conn)}", (scored_up_to,)):
+        if pk in position:
+            networks.add(linked.network_ids[position[pk]])
+    networks.discard("")
+    return np.fromiter((n in networks for n in linked.network_ids), dtype=np.bool_,
+                       count=len(linked.network_ids))
+
+
+@dataclass
+class Subset:
+    """The ads being scored (all, or those of the networks that changed) and their
+    networks: what ``ScoringInput``'s positions and labels stand for."""
+
+    positions: np.ndarray  # ad positions in ``Linked``
+    pks: list[int]
+    refs: list[str]
+    network_ids: list[str]  # per label
+    regrouped: frozenset[str]
+
+
 def _dense_strings(values: list[str]) -> tuple[np.ndarray, list[str]]:
     ids: dict[str, int] = {}
     out = np.fromiter((ids.setdefault(v, len(ids)) for v in values), dtype=np.int64,
@@ -128,57 +166,105 @@ def _dense_strings(values: list[str]) -> tuple[np.ndarray, list[str]]:
     return out, list(ids)
 
 
-def _scoring_input(conn: Connection, linked: Linked) -> tuple[ScoringInput, list[str]]:
-    """The arrays of ``ScoringInput``; returns them with the network id of each label."""
+def _feature_rows(conn: Connection, pks: list[int] | None) -> list[tuple[Any, ...]]:
+    """``score_features`` rows (version_id, ad_pk, cues, name_key, stated_age, département,
+    price_hour, price_half) of the given ads (all when None), in version order."""
+    columns = ("SELECT version_id, ad_pk, cues, name_key, stated_age, departement, price_hour, "
+               "price_half FROM score_features")
+    if pks is None:
+        return bulk.fetch(conn, f"{columns} ORDER BY version_id", ())
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(pks), 20_000):
+        chunk = pks[start : start + 20_000]
+        if conn.dialect.name == "sqlite":
+            rows += bulk.fetch(conn, f"{columns} WHERE ad_pk IN (SELECT value FROM "
+                                     "json_each(?))", (orjson.dumps(chunk).decode(),))
+        else:
+            rows += bulk.fetch(conn, f"{columns} WHERE ad_pk = ANY(%s)", (chunk,))
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def _market(conn: Connection, settings: ScoreSettings) -> dict[str, tuple[float, float]]:
+    """Median prices per département over every priced version (see ``price_medians``)."""
+    try:
+        min_local = int(settings.indicator("low_price").param("min_local_ads"))
+    except KeyError:
+        return {}
+    rows = bulk.fetch(conn, "SELECT departement, price_hour, price_half FROM score_features "
+                            "WHERE price_hour IS NOT NULL OR price_half IS NOT NULL", ())
+    return price_medians(
+        [r[0] for r in rows],
+        np.fromiter((r[1] or -1 for r in rows), dtype=np.int64, count=len(rows)),
+        np.fromiter((r[2] or -1 for r in rows), dtype=np.int64, count=len(rows)), min_local)
+
+
+def _scoring_input(conn: Connection, linked: Linked, keep: np.ndarray | None,
+                   settings: ScoreSettings) -> tuple[ScoringInput, Subset]:
+    """The arrays of ``ScoringInput`` for the ads kept (all when ``keep`` is None)."""
     ads, data = linked.ads, linked.data
     n = len(ads.pks)
-    position = {pk: i for i, pk in enumerate(ads.pks)}
-    network, network_ids = _dense_strings(linked.network_ids)
+    if keep is None:
+        keep = np.fromiter((bool(nid) for nid in linked.network_ids), dtype=np.bool_, count=n)
+    positions = np.flatnonzero(keep)
+    every = len(positions) == n
+    remap = np.full(n, -1, dtype=np.int64)
+    remap[positions] = np.arange(len(positions))
+    position_list = positions.tolist()
+    pks = [ads.pks[p] for p in position_list]
+    network, network_ids = _dense_strings([linked.network_ids[p] for p in position_list])
+    m = len(positions)
 
-    rows = bulk.fetch(conn, "SELECT ad_pk, cues, name_key, stated_age, departement, "
-                            "price_hour, price_half FROM score_features ORDER BY version_id", ())
-    known = [r for r in rows if r[0] in position]
-    v_ad = np.fromiter((position[r[0]] for r in known), dtype=np.int64, count=len(known))
-    cues = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(cues, v_ad, np.fromiter((r[1] for r in known), dtype=np.int64,
-                                             count=len(known)))
-    # The latest version of each ad gives its name, age, place and prices.
-    latest = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(latest, v_ad, np.arange(len(known), dtype=np.int64))
+    rows = _feature_rows(conn, None if every else pks)
+    local = {pk: i for i, pk in enumerate(pks)}
+    rows = [r for r in rows if r[1] in local]
+    v_ad = np.fromiter((local[r[1]] for r in rows), dtype=np.int64, count=len(rows))
+    cues = np.zeros(m, dtype=np.int64)
+    np.bitwise_or.at(cues, v_ad, np.fromiter((r[2] for r in rows), dtype=np.int64,
+                                             count=len(rows)))
+    # The latest version of each ad (rows are in version order) gives its name, age,
+    # place and prices.
+    latest = np.full(m, -1, dtype=np.int64)
+    np.maximum.at(latest, v_ad, np.arange(len(rows), dtype=np.int64))
+    has = latest >= 0
+    chosen = [rows[i] for i in latest[has].tolist()]
 
-    def column(index: int, missing: int = -1) -> np.ndarray:
-        values = np.fromiter((r[index] if r[index] is not None else missing for r in known),
-                             dtype=np.int64, count=len(known))
-        out = np.full(n, missing, dtype=np.int64)
-        has = latest >= 0
-        out[has] = values[latest[has]]
+    def column(index: int) -> np.ndarray:
+        out = np.full(m, -1, dtype=np.int64)
+        out[has] = np.fromiter((r[index] if r[index] is not None else -1 for r in chosen),
+                               dtype=np.int64, count=len(chosen))
         return out
 
-    names = column(2)
-    name_ids = np.full(n, -1, dtype=np.int64)
-    named = names != -1
-    if named.any():
-        _, inverse = np.unique(names[named], return_inverse=True)
-        name_ids[named] = inverse
-    departement_codes: dict[str, int] = {}
-    dept_of_row = [departement_codes.setdefault(r[4], len(departement_codes))
-                   if r[4] is not None else -1 for r in known]
-    departement = np.full(n, -1, dtype=np.int64)
-    has = latest >= 0
-    departement[has] = np.asarray(dept_of_row, dtype=np.int64)[latest[has]]
+    names = column(3)
+    name_ids = np.full(m, -1, dtype=np.int64)
+    if (names != -1).any():
+        _, inverse = np.unique(names[names != -1], return_inverse=True)
+        name_ids[names != -1] = inverse
+    departements: list[str | None] = [None] * m
+    for i, row in zip(np.flatnonzero(has).tolist(), chosen, strict=True):
+        departements[i] = row[5]
+    departement, _ = _dense_strings([d or "" for d in departements])
+    departement[np.asarray([d is None for d in departements], dtype=np.bool_)] = -1
+    median_hour, median_half = medians_of(_market(conn, settings), departements)
 
-    key_ids, key_names = _dense_strings(data.keys)
-    key_is_phone = np.fromiter((k.startswith("phone:") for k in key_names), dtype=np.bool_,
-                               count=len(key_names))
+    key_rows = np.flatnonzero(keep[data.key_ads]).tolist()
+    key_ids, key_names = _dense_strings([data.keys[r] for r in key_rows])
+    image_rows = keep[data.image_ads]
+    version_rows = keep[data.version_ads]
     scoring = ScoringInput(
-        network=network, networks=len(network_ids), first_day=data.first_day,
-        cues=cues, name=name_ids, stated_age=column(3), departement=departement,
-        price_hour=column(5), price_half=column(6),
-        key_ads=data.key_ads, key_ids=key_ids, key_is_phone=key_is_phone,
-        image_ads=data.image_ads, image_ids=data.image_exact,
-        version_ads=data.version_ads, signatures=data.signatures, has_text=data.has_text,
+        network=network, networks=len(network_ids), first_day=data.first_day[positions],
+        cues=cues, name=name_ids, stated_age=column(4), departement=departement,
+        price_hour=column(6), price_half=column(7),
+        median_hour=median_hour, median_half=median_half,
+        key_ads=remap[data.key_ads[key_rows]], key_ids=key_ids,
+        key_is_phone=np.fromiter((k.startswith("phone:") for k in key_names),
+                                 dtype=np.bool_, count=len(key_names)),
+        image_ads=remap[data.image_ads[image_rows]], image_ids=data.image_exact[image_rows],
+        version_ads=remap[data.version_ads[version_rows]],
+        signatures=data.signatures[version_rows], has_text=data.has_text[version_rows],
         bands=linked.settings.bands)
-    return scoring, network_ids
+    return scoring, Subset(positions, pks, [ads.refs[p] for p in position_list], network_ids,
+                           linked.regrouped)
 
 
 def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:
@@ -198,49 +284,83 @@ def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:
     return out
 
 
-def _write(conn: Connection, linked: Linked, data: ScoringInput, network_ids: list[str],
-           scores: Scores, settings: ScoreSettings, summary: ScoreSummary) -> None:
+def _in_chunks(conn: Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (which ends in "IN") for the given values, a chunk at a time."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), 1000):
+        chunk = values[start : start + 1000]
+        marks = ", ".join(bulk.mark(conn) for _ in chunk)
+        rows += bulk.fetch(conn, f"{sql} ({marks})", tuple(chunk))
+    return rows
+
+
+def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
+           settings: ScoreSettings, summary: ScoreSummary, incremental: bool) -> None:
     now = _now()
+    network_ids = subset.network_ids
     sizes = np.bincount(data.network, minlength=data.networks)
     risks = np.round(scores.risk, 6)
     fired = np.zeros((len(settings.indicators), data.networks), dtype=np.int64)
     for row, indicator in enumerate(settings.indicators):
         finding = scores.findings[indicator.name]
         fired[row] = np.where(finding.fired, finding.count, -1)
+    columns = ("SELECT network_id, risk, trafficking_suspected, minor_suspected, ads, "
+               "indicators FROM network_score")
+    # Incremental: only the networks scored now, and those that were regrouped away.
+    rows_before = (_in_chunks(conn, f"{columns} WHERE network_id IN",
+                              sorted(set(network_ids) | subset.regrouped))
+                   if incremental else bulk.fetch(conn, columns, ()))
     previous = {str(r[0]): (float(r[1]), bool(r[2]), bool(r[3]), int(r[4]), str(r[5]))
-                for r in bulk.fetch(conn, "SELECT network_id, risk, trafficking_suspected, "
-                                          "minor_suspected, ads, indicators FROM network_score",
-                                    ())}
+                for r in rows_before}
     indicators = _indicator_json(fired, [i.name for i in settings.indicators])
-    current = {label: values for label, values in enumerate(zip(
-        risks.tolist(), scores.trafficking.tolist(), scores.minor.tolist(), sizes.tolist(),
-        indicators, strict=True)) if network_ids[label]}
-    changed = np.zeros(data.networks, dtype=np.bool_)
-    for label, values in current.items():
-        if previous.get(network_ids[label]) != values:
-            changed[label] = True
+    current = dict(enumerate(zip(risks.tolist(), scores.trafficking.tolist(),
+                                 scores.minor.tolist(), sizes.tolist(), indicators,
+                                 strict=True)))
+    changed = np.fromiter((previous.get(network_ids[label]) != values
+                           for label, values in current.items()),
+                          dtype=np.bool_, count=len(current))
     something = (fired >= 0).any(axis=0) | scores.minor
-    reasons = _reasons(linked, data, scores, settings, changed & something)
+    reasons = _reasons(data, subset, scores, settings, changed & something)
     rows = [(network_ids[label], *current[label], reasons.get(label, NO_REASONS), now)
             for label in np.flatnonzero(changed).tolist()]
     bulk.upsert_rows(conn, "network_score", "network_id", NETWORK_COLUMNS, rows,
                      NETWORK_COLUMNS[1:])
-    gone = sorted(set(previous) - {network_ids[label] for label in current})
-    _delete(conn, "network_score", "network_id", gone)
+    _delete(conn, "network_score", "network_id", sorted(set(previous) - set(network_ids)))
     summary.networks_written = len(rows)
 
-    old_minor = {int(pk): int(why) for pk, why in bulk.fetch(
-        conn, "SELECT ad_pk, why FROM ad_minor", ())}
-    linked_ads = np.fromiter((bool(n) for n in linked.network_ids), dtype=np.bool_,
-                             count=data.ads)
-    positions = np.flatnonzero(scores.ad_minor & linked_ads).tolist()
-    new_minor = {linked.ads.pks[p]: int(scores.minor_why[p]) for p in positions}
+    old_minor = {int(pk): int(why) for pk, why in (
+        _in_chunks(conn, "SELECT ad_pk, why FROM ad_minor WHERE ad_pk IN", subset.pks)
+        if incremental else bulk.fetch(conn, "SELECT ad_pk, why FROM ad_minor", ()))}
+    new_minor = {subset.pks[p]: int(scores.minor_why[p])
+                 for p in np.flatnonzero(scores.ad_minor).tolist()}
     stale = sorted(pk for pk, why in old_minor.items() if new_minor.get(pk) != why)
+    fresh = [(pk, why) for pk, why in new_minor.items() if old_minor.get(pk) != why]
     _delete(conn, "ad_minor", "ad_pk", stale)
-    bulk.insert_rows(conn, "ad_minor", AD_COLUMNS,
-                     [(pk, why) for pk, why in new_minor.items() if old_minor.get(pk) != why])
-    summary.ads_written = len(stale) + sum(old_minor.get(pk) != why
-                                           for pk, why in new_minor.items())
+    bulk.insert_rows(conn, "ad_minor", AD_COLUMNS, fresh)
+    summary.ads_written = len(stale) + len(fresh)
+
+
+def _count(conn: Connection, summary: ScoreSummary) -> None:
+    """Store-wide figures after the pass (an incremental pass scores only a part)."""
+    networks, suspected, minor = conn.exec_driver_sql(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN trafficking_suspected THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN minor_suspected THEN 1 ELSE 0 END), 0) FROM network_score "
+        "JOIN network ON network.id = network_score.network_id "
+        "WHERE network.status = 'active'").one()
+    summary.networks, summary.suspected, summary.minor_networks = (
+        int(networks), int(suspected), int(minor))
+    summary.minor_ads = int(conn.exec_driver_sql("SELECT COUNT(*) FROM ad_minor").scalar_one())
+
+
+def _save_state(conn: Connection, exists: bool, catalogue: str, detect_runs: int) -> None:
+    high = int(conn.exec_driver_sql(
+        "SELECT COALESCE(MAX(version_id), 0) FROM score_features").scalar_one())
+    values = {"last_version_id": high, "catalogue": catalogue, "detect_runs": detect_runs,
+              "last_run_at": _now()}
+    if exists:
+        conn.execute(score_state.update().where(score_state.c.id == 1).values(**values))
+    else:
+        conn.execute(score_state.insert().values(id=1, **values))
 
 
 def _delete(conn: Connection, table: str, column: str, values: list[Any]) -> None:
@@ -251,11 +371,11 @@ def _delete(conn: Connection, table: str, column: str, values: list[Any]) -> Non
             f"({', '.join(bulk.mark(conn) for _ in chunk)})", tuple(chunk))
 
 
-def _reasons(linked: Linked, data: ScoringInput, scores: Scores, settings: ScoreSettings,
+def _reasons(data: ScoringInput, subset: Subset, scores: Scores, settings: ScoreSettings,
              chosen: np.ndarray) -> dict[int, str]:
     """The reasons of the chosen networks, as JSON: per fired indicator its French sentence,
     weight, contribution and evidence; then why a minor is suspected, if one is."""
-    refs = linked.ads.refs
+    refs = subset.refs
     sizes = np.bincount(data.network, minlength=data.networks)
     limit = settings.max_evidence
     out: dict[int, dict[str, Any]] = {int(label): {"risk": [], "minor": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,6 +37,7 @@ class ScoreSettings:
     max_evidence: int
     limit_age_max: int
     indicators: tuple[Indicator, ...]
+    fingerprint: str = ""  # hash of the catalogue's text: scores made with another differ
 
     def indicator(self, name: str) -> Indicator:
         for indicator in self.indicators:
@@ -71,4 +73,5 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
         max_evidence=int(raw["model"]["max_evidence"]),
         limit_age_max=int(raw["minor"]["limit_age_max"]),
         indicators=tuple(indicators),
+        fingerprint=hashlib.sha256(text.encode()).hexdigest(),
     )

@@ -278,6 +278,20 @@ network_score = Table(
     Index("ix_network_score_queue", "risk", "ads", "network_id"),
 )
 
+# How far scoring has read, and with which catalogue: a run re-scores only the networks
+# that changed since, unless the catalogue did.
+score_state = Table(
+    "score_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_version_id", BigInteger, nullable=False),
+    Column("catalogue", String(64), nullable=False),  # hash of the indicator settings
+    # The detection run it scored (``detect_state.runs``): a run that follows a failed one
+    # scores everything again.
+    Column("detect_runs", Integer, nullable=False),
+    Column("last_run_at", DateTime, nullable=False),
+)
+
 review_decision = Table(
     "review_decision",
     metadata,

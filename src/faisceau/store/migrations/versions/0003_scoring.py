@@ -1,4 +1,4 @@
-"""scoring: cues per version, minor suspicions, network scores, analysts' decisions (append-only)
+"""scoring: cues per version, minor suspicions, network scores, scoring state, analysts' decisions (append-only)
 
 Revision ID: 0003
 Revises: 0002
@@ -72,6 +72,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_network_score_queue', ['risk', 'ads', 'network_id'],
                               unique=False)
 
+    op.create_table('score_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_version_id', sa.BigInteger(), nullable=False),
+    sa.Column('catalogue', sa.String(length=64), nullable=False),
+    sa.Column('detect_runs', sa.Integer(), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('review_decision',
     sa.Column('id', Id, autoincrement=True, nullable=False),
     sa.Column('network_id', sa.String(length=24), nullable=False),
@@ -103,6 +111,7 @@ def downgrade() -> None:
     with op.batch_alter_table('review_decision', schema=None) as batch_op:
         batch_op.drop_index('ix_review_decision_network')
     op.drop_table('review_decision')
+    op.drop_table('score_state')
     with op.batch_alter_table('network_score', schema=None) as batch_op:
         batch_op.drop_index('ix_network_score_queue')
     op.drop_table('network_score')
