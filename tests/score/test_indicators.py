@@ -55,9 +55,9 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
         return np.asarray(values, dtype=np.int64)
 
     departements = [a.departement for a in ads]
-    medians = price_medians(departements, ints([a.hour for a in ads]),
-                            ints([a.half for a in ads]),
-                            SETTINGS.indicator("low_price").param("min_local_ads"))
+    histogram = [(a.departement or "", minutes, price, 1) for a in ads
+                 for minutes, price in ((60, a.hour), (30, a.half)) if price > 0]
+    medians = price_medians(histogram, SETTINGS.indicator("low_price").param("min_local_ads"))
     median_hour, median_half = medians_of(medians, departements)
 
     return ScoringInput(
@@ -155,13 +155,22 @@ def test_low_prices_are_measured_against_the_local_median_for_the_same_length() 
 
 
 def test_price_medians_are_local_where_the_market_is_large_enough() -> None:
-    hours = np.asarray([100] * 20 + [300] * 5 + [-1], dtype=np.int64)
-    halves = np.full(26, -1, dtype=np.int64)
-    medians = price_medians(["13"] * 20 + ["75"] * 5 + ["75"], hours, halves, 20)
+    histogram = [("13", 60, 100, 20), ("75", 60, 300, 4), ("75", 60, 250, 1), ("", 30, 80, 3),
+                 ("13", 30, 60, 1)]
+    medians = price_medians(histogram, 20)
     assert medians["13"][0] == 100 and "75" not in medians
     hour, half = medians_of(medians, ["13", "75", None])
-    assert hour.tolist() == [100, 100, 100]  # national median of the 25 prices is 100
-    assert np.isnan(half).all()
+    assert hour.tolist() == [100, 100, 100]  # France: 20 at 100 and 5 dearer
+    assert half.tolist() == [80, 80, 80]  # France: 60, 80, 80, 80 (13 has too few: 1)
+
+
+@pytest.mark.parametrize("prices", [[(5, 1)], [(5, 1), (7, 1)], [(9, 3), (1, 2)],
+                                    [(1, 1), (2, 2), (10, 1)], [(4, 10), (6, 11)]])
+def test_the_histogram_median_is_the_median_of_the_prices_it_counts(
+        prices: list[tuple[int, int]]) -> None:
+    expanded = [p for p, n in prices for _ in range(n)]
+    medians = price_medians([("", 60, p, n) for p, n in prices], 1)
+    assert medians[""][0] == float(np.median(expanded))
 
 
 def test_an_ad_level_indicator_fires_from_a_share_of_the_network_ads() -> None:

@@ -262,10 +262,12 @@ def print_detect_summary(summary: DetectSummary) -> None:
 
 
 def print_score_summary(summary: ScoreSummary) -> None:
-    out.print(f"Évaluation du risque: {summary.networks} réseaux, {summary.suspected} suspectés "
-              f"d'exploitation, {summary.minor_networks} où une personne mineure est suspectée "
-              f"({summary.minor_ads} annonces); {summary.new_versions} versions nouvelles lues, "
-              f"{summary.networks_written} réseaux mis à jour; "
+    scope = (f"{summary.scored_networks} réseaux réévalués (ceux qui ont changé)"
+             if summary.incremental else f"{summary.scored_networks} réseaux évalués")
+    out.print(f"Évaluation du risque: {scope}; {summary.networks} réseaux actifs, dont "
+              f"{summary.suspected} suspectés d'exploitation et {summary.minor_networks} où une "
+              f"personne mineure est suspectée ({summary.minor_ads} annonces); "
+              f"{summary.networks_written} scores mis à jour; "
               f"{sum(summary.seconds.values()):.1f} s.", highlight=False)
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 from sqlalchemy import Connection, select
 
@@ -62,6 +64,14 @@ class Linked:
     settings: LinkSettings
     # Networks whose members changed in this run: created, grown, shrunk, merged, emptied.
     regrouped: frozenset[str] = frozenset()
+
+    def labels(self) -> tuple[npt.NDArray[np.int64], list[str]]:
+        """Each ad's network as a number (-1: none yet), and the identifier of each number."""
+        ids: dict[str, int] = {}
+        numbers = np.fromiter((ids.setdefault(n, len(ids)) if n else -1
+                               for n in self.network_ids), dtype=np.int64,
+                              count=len(self.network_ids))
+        return numbers, list(ids)
 
 
 def _now() -> datetime:

@@ -9,6 +9,7 @@ row per version in ``score_features``. A new day of ads costs its own versions.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -84,6 +85,20 @@ def featurise(conn: Connection, batch: VersionBatch) -> None:
         out.append((version_id, ad_pk, mask | cues, name_key(name), age, departement,
                     hour, half))
     bulk.insert_rows(conn, "score_features", COLUMNS, out)
+    _count_prices(conn, out)
+
+
+def _count_prices(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Add the batch's prices to the market's histogram (``price_histogram``)."""
+    counts: Counter[tuple[str, int, int]] = Counter()
+    for row in rows:
+        departement, hour, half = row[5] or "", row[6], row[7]
+        if hour is not None:
+            counts[departement, 60, hour] += 1
+        if half is not None:
+            counts[departement, 30, half] += 1
+    bulk.add_counts(conn, "price_histogram", ("departement", "minutes", "price"), "versions",
+                    [(*key, n) for key, n in sorted(counts.items())])
 
 
 def compute_new(conn: Connection, after_version: int) -> int:

@@ -12,7 +12,7 @@ national month is scored in a fraction of a second: no loop visits the ads one b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,29 +191,38 @@ def burst(data: ScoringInput, indicator: Indicator) -> Finding:
     return Finding(count >= minimum, count, per_day[day] >= minimum)
 
 
-def price_medians(departements: Sequence[str | None], hours: Ints, halves: Ints,
+def _weighted_median(prices: list[tuple[int, int]]) -> float:
+    """The median of prices given as (price, how many), as ``np.median`` would give it."""
+    prices = sorted(prices)
+    total = sum(n for _, n in prices)
+    wanted = [(total - 1) // 2, total // 2]  # the middle one, or the middle two
+    found: list[float] = []
+    seen = 0
+    for price, n in prices:
+        while wanted and wanted[0] < seen + n:
+            found.append(price)
+            wanted.pop(0)
+        seen += n
+    return (found[0] + found[1]) / 2
+
+
+def price_medians(histogram: Iterable[tuple[str, int, int, int]],
                   min_local: int) -> dict[str, tuple[float, float]]:
     """The median price for an hour and for half an hour (NaN: no price) in each
     département with at least ``min_local`` prices of that length, and nationally (key
-    ``NATIONAL``). Computed over every priced version in the store, not only those scored."""
-    codes = np.asarray([d or NATIONAL for d in departements], dtype=object)
-    out: dict[str, list[float]] = {}
-    for column, prices in enumerate((hours, halves)):
-        priced = prices > 0
-        national = float(np.median(prices[priced])) if priced.any() else float("nan")
-        out.setdefault(NATIONAL, [float("nan")] * 2)[column] = national
-        local_codes, local_prices = codes[priced], prices[priced]
-        order = np.argsort(local_codes, kind="stable")
-        local_codes, local_prices = local_codes[order], local_prices[order]
-        if not len(local_codes):
-            continue
-        starts = np.flatnonzero(np.r_[True, local_codes[1:] != local_codes[:-1]])
-        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(local_codes)],
-                              strict=True):
-            code = str(local_codes[start])
-            if code != NATIONAL and end - start >= min_local:
-                out.setdefault(code, [float("nan")] * 2)[column] = float(
-                    np.median(local_prices[start:end]))
+    ``NATIONAL``), from the market's histogram: (département or "", minutes, price, count)."""
+    groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for departement, minutes, price, count in histogram:
+        if minutes in (60, 30) and count > 0:
+            groups.setdefault((departement or NATIONAL, minutes), []).append((price, count))
+            if departement:
+                groups.setdefault((NATIONAL, minutes), []).append((price, count))
+    out: dict[str, list[float]] = {NATIONAL: [float("nan"), float("nan")]}
+    for (departement, minutes), prices in groups.items():
+        if departement == NATIONAL or sum(n for _, n in prices) >= min_local:
+            column = 0 if minutes == 60 else 1
+            out.setdefault(departement, [float("nan"), float("nan")])[column] = \
+                _weighted_median(prices)
     return {code: (values[0], values[1]) for code, values in out.items()}
 
 

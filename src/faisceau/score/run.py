@@ -32,7 +32,7 @@ from faisceau.score.combine import (
     evidence_by_network,
     minor_evidence,
 )
-from faisceau.score.indicators import ScoringInput, medians_of, price_medians
+from faisceau.score.indicators import ScoringInput, dense, medians_of, price_medians
 from faisceau.score.settings import ScoreSettings, load_settings
 from faisceau.store import Store, bulk
 from faisceau.store.schema import score_state
@@ -85,8 +85,10 @@ def score(store: Store, linked: Linked | None = None,
                        and state.detect_runs == detect_runs - 1)
         if linked is None:
             linked = _load_linked(conn)
-        keep = _affected(conn, linked, state.last_version_id) if incremental and state else None
-        data, subset = _scoring_input(conn, linked, keep, settings)
+        labels, label_ids = linked.labels()
+        keep = (_affected(conn, linked, labels, label_ids, state.last_version_id)
+                if incremental and state else labels >= 0)
+        data, subset = _scoring_input(conn, linked, labels, label_ids, keep, settings)
         summary.seconds["load"] = time.perf_counter() - clock
         clock = time.perf_counter()
         scores = combine(data, settings)
@@ -133,18 +135,21 @@ def _load_linked(conn: Connection) -> Linked:
     return Linked(ads, data, [network_of.get(pk, "") for pk in ads.pks], settings)
 
 
-def _affected(conn: Connection, linked: Linked, scored_up_to: int) -> np.ndarray:
+def _affected(conn: Connection, linked: Linked, labels: np.ndarray, label_ids: list[str],
+              scored_up_to: int) -> np.ndarray:
     """Per ad position, whether its network must be scored again: its members changed in
     this detection, or one of its ads has a version scoring has not seen."""
-    position = {pk: i for i, pk in enumerate(linked.ads.pks)}
-    networks = set(linked.regrouped)
-    for (pk,) in bulk.fetch(conn, "SELECT DISTINCT ad_pk FROM score_features WHERE "
-                                  f"version_id > {bulk.mark(conn)}", (scored_up_to,)):
-        if pk in position:
-            networks.add(linked.network_ids[position[pk]])
-    networks.discard("")
-    return np.fromiter((n in networks for n in linked.network_ids), dtype=np.bool_,
-                       count=len(linked.network_ids))
+    number = {network: label for label, network in enumerate(label_ids)}
+    affected = {number[n] for n in linked.regrouped if n in number}
+    new_ads = np.fromiter((r[0] for r in bulk.fetch(
+        conn, f"SELECT DISTINCT ad_pk FROM score_features WHERE version_id > {bulk.mark(conn)}",
+        (scored_up_to,))), dtype=np.int64)
+    pks = np.asarray(linked.ads.pks, dtype=np.int64)  # ascending: read in id order
+    found = np.searchsorted(pks, new_ads)
+    found = found[(found < len(pks)) & (pks[np.minimum(found, len(pks) - 1)] == new_ads)]
+    affected.update(labels[found].tolist())
+    affected.discard(-1)
+    return np.isin(labels, np.fromiter(affected, dtype=np.int64, count=len(affected)))
 
 
 @dataclass
@@ -186,33 +191,32 @@ def _feature_rows(conn: Connection, pks: list[int] | None) -> list[tuple[Any, ..
 
 
 def _market(conn: Connection, settings: ScoreSettings) -> dict[str, tuple[float, float]]:
-    """Median prices per département over every priced version (see ``price_medians``)."""
+    """Median prices per département, from the market's histogram (``price_medians``)."""
     try:
         min_local = int(settings.indicator("low_price").param("min_local_ads"))
     except KeyError:
         return {}
-    rows = bulk.fetch(conn, "SELECT departement, price_hour, price_half FROM score_features "
-                            "WHERE price_hour IS NOT NULL OR price_half IS NOT NULL", ())
-    return price_medians(
-        [r[0] for r in rows],
-        np.fromiter((r[1] or -1 for r in rows), dtype=np.int64, count=len(rows)),
-        np.fromiter((r[2] or -1 for r in rows), dtype=np.int64, count=len(rows)), min_local)
+    histogram = bulk.fetch(conn, "SELECT departement, minutes, price, versions "
+                                 "FROM price_histogram", ())
+    return price_medians(histogram, min_local)
 
 
-def _scoring_input(conn: Connection, linked: Linked, keep: np.ndarray | None,
+def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
+                   label_ids: list[str], keep: np.ndarray,
                    settings: ScoreSettings) -> tuple[ScoringInput, Subset]:
-    """The arrays of ``ScoringInput`` for the ads kept (all when ``keep`` is None)."""
+    """The arrays of ``ScoringInput`` for the ads kept, with their networks numbered anew."""
     ads, data = linked.ads, linked.data
     n = len(ads.pks)
-    if keep is None:
-        keep = np.fromiter((bool(nid) for nid in linked.network_ids), dtype=np.bool_, count=n)
     positions = np.flatnonzero(keep)
     every = len(positions) == n
     remap = np.full(n, -1, dtype=np.int64)
     remap[positions] = np.arange(len(positions))
     position_list = positions.tolist()
     pks = [ads.pks[p] for p in position_list]
-    network, network_ids = _dense_strings([linked.network_ids[p] for p in position_list])
+    network, count = dense(labels[positions])
+    firsts = np.zeros(count, dtype=np.int64)
+    firsts[network] = labels[positions]
+    network_ids = [label_ids[label] for label in firsts.tolist()]
     m = len(positions)
 
     rows = _feature_rows(conn, None if every else pks)
@@ -341,12 +345,12 @@ def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
 
 
 def _count(conn: Connection, summary: ScoreSummary) -> None:
-    """Store-wide figures after the pass (an incremental pass scores only a part)."""
+    """Store-wide figures after the pass (an incremental pass scores only a part). The
+    scores of networks merged or emptied are deleted as they go: all those left are live."""
     networks, suspected, minor = conn.exec_driver_sql(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN trafficking_suspected THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN minor_suspected THEN 1 ELSE 0 END), 0) FROM network_score "
-        "JOIN network ON network.id = network_score.network_id "
-        "WHERE network.status = 'active'").one()
+        "COALESCE(SUM(CASE WHEN minor_suspected THEN 1 ELSE 0 END), 0) FROM network_score"
+        ).one()
     summary.networks, summary.suspected, summary.minor_networks = (
         int(networks), int(suspected), int(minor))
     summary.minor_ads = int(conn.exec_driver_sql("SELECT COUNT(*) FROM ad_minor").scalar_one())

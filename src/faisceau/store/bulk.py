@@ -179,3 +179,21 @@ def upsert_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
                        f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+
+
+def add_counts(conn: Connection, table: str, keys: Sequence[str], counter: str,
+               rows: Sequence[Sequence[Any]]) -> None:
+    """Add to ``counter`` of the rows whose ``keys`` are given (inserting those that are
+    missing): each row is the key values then the amount. Rows are few (aggregated)."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    names = ", ".join([*keys, counter])
+    marks = ", ".join([mark] * (len(keys) + 1))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT "
+                           f"({', '.join(keys)}) DO UPDATE SET {counter} = {table}.{counter} "
+                           f"+ excluded.{counter}", rows)
+    finally:
+        cursor.close()

@@ -251,6 +251,17 @@ score_features = Table(
     Index("ix_score_features_ad", "ad_pk"),
 )
 
+# How many versions asked each price, per département (empty: unknown) and length: the
+# market the price indicator compares with, kept up to date as versions arrive.
+price_histogram = Table(
+    "price_histogram",
+    metadata,
+    Column("departement", String(3), primary_key=True),
+    Column("minutes", SmallInteger, primary_key=True),
+    Column("price", Integer, primary_key=True),
+    Column("versions", Integer, nullable=False),
+)
+
 # Ads suspected of showing a minor, and why (``score.combine.MINOR_WHY``). An ad's risk is
 # its network's: it is not stored twice.
 ad_minor = Table(

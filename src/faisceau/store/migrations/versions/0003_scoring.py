@@ -50,6 +50,13 @@ def upgrade() -> None:
     with op.batch_alter_table('score_features', schema=None) as batch_op:
         batch_op.create_index('ix_score_features_ad', ['ad_pk'], unique=False)
 
+    op.create_table('price_histogram',
+    sa.Column('departement', sa.String(length=3), nullable=False),
+    sa.Column('minutes', sa.SmallInteger(), nullable=False),
+    sa.Column('price', sa.Integer(), nullable=False),
+    sa.Column('versions', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('departement', 'minutes', 'price')
+    )
     op.create_table('ad_minor',
     sa.Column('ad_pk', Id, nullable=False),
     sa.Column('why', sa.SmallInteger(), nullable=False),
@@ -116,6 +123,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_network_score_queue')
     op.drop_table('network_score')
     op.drop_table('ad_minor')
+    op.drop_table('price_histogram')
     with op.batch_alter_table('score_features', schema=None) as batch_op:
         batch_op.drop_index('ix_score_features_ad')
     op.drop_table('score_features')
