@@ -92,6 +92,8 @@ def main() -> int:
                                        [truth[(r[0], r[1])] for r in rows]))
             assert score is not None
             parts = " ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items())
+            parts += "; score: " + " ".join(f"{k} {v:.2f}" for k, v in scored.seconds.items())
+            parts += f", {scored.scored_networks:,} networks scored"
             print(f"{day:3d} | {summary.ads:12,} | {summary.new_versions:12,} | "
                   f"{seconds:8.2f} | {summary.ads / seconds:9,.0f} | {score.precision:.4f} | "
                   f"{score.recall:.4f} | {score.f1:.4f} | {scoring:.2f} "

@@ -64,9 +64,14 @@ class Linked:
     settings: LinkSettings
     # Networks whose members changed in this run: created, grown, shrunk, merged, emptied.
     regrouped: frozenset[str] = frozenset()
+    # Each ad's network as a number, and the identifier of each number (see ``labels``).
+    numbers: npt.NDArray[np.int64] | None = None
+    number_ids: list[str] | None = None
 
     def labels(self) -> tuple[npt.NDArray[np.int64], list[str]]:
         """Each ad's network as a number (-1: none yet), and the identifier of each number."""
+        if self.numbers is not None and self.number_ids is not None:
+            return self.numbers, self.number_ids
         ids: dict[str, int] = {}
         numbers = np.fromiter((ids.setdefault(n, len(ids)) if n else -1
                                for n in self.network_ids), dtype=np.int64,
@@ -103,17 +108,17 @@ def detect(store: Store, settings: LinkSettings | None = None, *,
             result = link(data, settings)
             summary.seconds["link"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            network_ids, regrouped = _write(conn, ads, result, high, summary)
+            network_ids, regrouped, number_ids = _write(conn, ads, result, high, summary)
             summary.seconds["write"] = time.perf_counter() - clock
         if then is not None:
-            then(Linked(ads, data, network_ids, settings, regrouped))
+            then(Linked(ads, data, network_ids, settings, regrouped, result.labels, number_ids))
     return summary
 
 
 def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
-           summary: DetectSummary) -> tuple[list[str], frozenset[str]]:
-    """Write what changed; returns each ad's network identifier, in position order, and the
-    networks whose members changed."""
+           summary: DetectSummary) -> tuple[list[str], frozenset[str], list[str]]:
+    """Write what changed; returns each ad's network identifier, in position order, the
+    networks whose members changed, and the identifier of each label."""
     state = conn.execute(select(detect_state).where(detect_state.c.id == 1)).first()
     previous_run = state.last_run_at if state is not None else None
     previous = {int(pk): str(n) for pk, n in bulk.fetch(
@@ -183,7 +188,8 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     summary.handovers = len(result.handovers)
     regrouped = {network_of[p] for p in moved} | {previous[ads.pks[p]] for p in moved
                                                   if ads.pks[p] in previous}
-    return network_of, frozenset(regrouped | emptied)
+    number_ids = [ids.get(label, "") for label in range(max(members, default=-1) + 1)]
+    return network_of, frozenset(regrouped | emptied), number_ids
 
 
 def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> None:

@@ -69,13 +69,14 @@ def score(store: Store, linked: Linked | None = None,
     standalone ``faisceau score``, a new catalogue, a failed run before) all of them."""
     settings = settings or load_settings()
     summary = ScoreSummary()
-    clock = time.perf_counter()
     with store.begin() as conn:
+        # Normally computed with linking's features; a store scored for the first time, or
+        # an interrupted catch-up, may lack some.
+        clock = time.perf_counter()
         done = int(conn.exec_driver_sql(
             "SELECT COALESCE(MAX(version_id), 0) FROM score_features").scalar_one())
         summary.new_versions = features.compute_new(conn, done)
-    summary.seconds["features"] = time.perf_counter() - clock
-    with store.begin() as conn:
+        summary.seconds["features"] = time.perf_counter() - clock
         clock = time.perf_counter()
         detect_runs = int(conn.exec_driver_sql(
             "SELECT COALESCE(MAX(runs), 0) FROM detect_state").scalar_one())
