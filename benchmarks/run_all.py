@@ -18,6 +18,10 @@ SCRIPTS = [
     ["ingest_throughput.py"],
     ["ingest_memory.py"],
     ["synth_throughput.py"],
+    ["detect_throughput.py"],
+    ["detect_vs_infoshield.py"],
+    ["weak_evidence.py"],
+    ["score_quality.py"],
 ]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faisceau.link import text as text_sim
-from faisceau.score.combine import combine, contributions, sigmoid
+from faisceau.score.combine import combine, contribution_factors, sigmoid
 from faisceau.score.cues import Cue
 from faisceau.score.indicators import (
     ScoringInput,
@@ -209,14 +209,16 @@ def test_risk_is_the_logistic_of_the_fired_weights() -> None:
     assert scores.risk[0] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("weights", [[2.5, 1.0, 0.4], [0.7, -1.2], [-2.0, 2.5, 0.3], [0.9]])
-def test_contributions_add_up_to_the_change_from_the_base_risk(weights: list[float]) -> None:
-    base = float(sigmoid(-3.0))
-    risk = float(sigmoid(-3.0 + sum(weights)))
-    parts = contributions(weights, risk, base)
-    assert math.fsum(parts) == pytest.approx(risk - base)
-    # Each part has the sign of its weight: what points away from trafficking lowers it.
-    assert all(p * w > 0 for p, w in zip(parts, weights, strict=True))
+def test_contributions_add_up_to_the_change_from_the_base_risk() -> None:
+    scores = combine(scoring_input(pimp_and_independent()), SETTINGS)
+    factors = contribution_factors(scores, SETTINGS)
+    for network in range(3):
+        fired = [i.weight for i in SETTINGS.indicators
+                 if scores.findings[i.name].fired[network]]
+        parts = [w * factors[network] for w in fired]
+        assert fired and math.fsum(parts) == pytest.approx(scores.risk[network] - scores.base)
+        # Each part has the sign of its weight: what points away from trafficking lowers it.
+        assert all(p * w > 0 for p, w in zip(parts, fired, strict=True))
 
 
 def test_minor_suspicion_needs_an_age_at_the_limit_and_a_second_sign() -> None:

@@ -65,12 +65,15 @@ def combine(data: ScoringInput, settings: ScoreSettings) -> Scores:
                   float(sigmoid(settings.intercept)))
 
 
-def contributions(weights: list[float], risk: float, base: float) -> list[float]:
-    """Each fired weight's part of ``risk − base`` (see the module docstring)."""
-    total = sum(weights)
-    if not weights or total == 0:
-        return [0.0 for _ in weights]
-    return [w / total * (risk - base) for w in weights]
+def contribution_factors(scores: Scores, settings: ScoreSettings) -> Floats:
+    """Per network, what each fired weight is multiplied by to give its contribution:
+    ``(risk − base) / Σ fired weights`` (0 when nothing fired or the weights cancel), so
+    that contributions add up to ``risk − base`` (see the module docstring)."""
+    summed = np.zeros(len(scores.risk))
+    for indicator in settings.indicators:
+        summed += indicator.weight * scores.findings[indicator.name].fired
+    return np.divide(scores.risk - scores.base, summed, out=np.zeros(len(summed)),
+                     where=summed != 0)
 
 
 MINOR_WHY = {

@@ -27,7 +27,7 @@ from faisceau.score.combine import (
     MINOR_WHY,
     Scores,
     combine,
-    contributions,
+    contribution_factors,
     describe,
     evidence_by_network,
     minor_evidence,
@@ -379,35 +379,31 @@ def _delete(conn: Connection, table: str, column: str, values: list[Any]) -> Non
 def _reasons(data: ScoringInput, subset: Subset, scores: Scores, settings: ScoreSettings,
              chosen: np.ndarray) -> dict[int, str]:
     """The reasons of the chosen networks, as JSON: per fired indicator its French sentence,
-    weight, contribution and evidence; then why a minor is suspected, if one is."""
+    weight, contribution and evidence, largest contribution first; then why a minor is
+    suspected, if one is."""
     refs = subset.refs
-    sizes = np.bincount(data.network, minlength=data.networks)
+    sizes = np.bincount(data.network, minlength=data.networks).tolist()
     limit = settings.max_evidence
     out: dict[int, dict[str, Any]] = {int(label): {"risk": [], "minor": []}
                                       for label in np.flatnonzero(chosen).tolist()}
-    fired_weights: dict[int, list[tuple[str, float]]] = {label: [] for label in out}
-    for indicator in settings.indicators:
+    factor = contribution_factors(scores, settings).tolist()
+    # Largest weight first is largest contribution first: one factor per network.
+    for indicator in sorted(settings.indicators, key=lambda i: -abs(i.weight)):
         finding = scores.findings[indicator.name]
         shown = finding.evidence & finding.fired[data.network]
-        totals = np.bincount(data.network, weights=shown, minlength=data.networks)
+        totals = np.bincount(data.network, weights=shown, minlength=data.networks).tolist()
         evidence = evidence_by_network(data, scores, indicator.name, chosen, limit)
+        counts = finding.count.tolist()
         for label in np.flatnonzero(finding.fired & chosen).tolist():
-            fired_weights[label].append((indicator.name, indicator.weight))
             out[label]["risk"].append({
                 "indicator": indicator.name,
-                "label": describe(indicator, int(finding.count[label]), int(sizes[label])),
+                "label": describe(indicator, counts[label], sizes[label]),
                 "weight": indicator.weight,
-                "contribution": 0.0,
-                "count": int(finding.count[label]),
-                "evidence": [refs[p] for p in evidence.get(label, [])],
+                "contribution": round(indicator.weight * factor[label], 4),
+                "count": counts[label],
+                "evidence": [refs[p] for p in evidence.get(label, ())],
                 "evidence_total": int(totals[label]),
             })
-    for label, items in out.items():
-        parts = contributions([w for _, w in fired_weights[label]],
-                              float(scores.risk[label]), scores.base)
-        for item, part in zip(items["risk"], parts, strict=True):
-            item["contribution"] = round(part, 4)
-        items["risk"].sort(key=lambda item: -abs(item["contribution"]))
     for code, why in MINOR_WHY.items():
         shown = scores.minor_why == code
         totals = np.bincount(data.network[shown], minlength=data.networks)
