@@ -8,6 +8,7 @@ row per version in ``score_features``. A new day of ads costs its own versions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from typing import Any
@@ -27,6 +28,12 @@ COLUMNS = ("version_id", "ad_pk", "cues", "name_key", "stated_age", "departement
 VALUE_KINDS = frozenset({"phone", "email", "origin", "price", "name"})
 
 
+# Pseudonyms, prices and contact details repeat from ad to ad: what is read from each is
+# cached (bounded, per process).
+CACHE_ENTRIES = 65_536
+
+
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def name_key(name: str | None) -> int | None:
     """A stable 63-bit key of a pseudonym as normalised (case and accents folded)."""
     if not name:
@@ -34,12 +41,17 @@ def name_key(name: str | None) -> int | None:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1
 
 
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
+def _contact_cues(kind: str, detail: str) -> int:
+    return contact_cues(kind, orjson.loads(detail))
+
+
 def _per_version(values: list[tuple[Any, ...]]) -> dict[int, tuple[int, str | None, int | None,
                                                                  int | None]]:
     """(value cues, name, price for an hour, for half an hour) of each version, in one pass
     over its values (a hot loop: a day of ads has hundreds of thousands of values)."""
     out: dict[int, tuple[int, str | None, int | None, int | None]] = {}
-    loads, kinds, free_text = orjson.loads, VALUE_KINDS, FREE_TEXT_FIELDS
+    kinds, free_text, contact, euros = VALUE_KINDS, FREE_TEXT_FIELDS, _contact_cues, _euros
     current, mask, name, hour, half = None, 0, None, None, None
     for version_id, kind, value, _shown, field, detail in values:
         if kind not in kinds:
@@ -50,21 +62,22 @@ def _per_version(values: list[tuple[Any, ...]]) -> dict[int, tuple[int, str | No
             current, mask, name, hour, half = version_id, 0, None, None, None
         if kind == "price":
             if value.endswith(" EUR/60 min"):
-                hour = hour if hour is not None else _euros(value)
+                hour = hour if hour is not None else euros(value)
             elif value.endswith(" EUR/30 min"):
-                half = half if half is not None else _euros(value)
+                half = half if half is not None else euros(value)
         elif kind == "name":
             name = name or value
         elif kind == "origin":
             if field in free_text:
                 mask |= ORIGIN_BIT
         elif detail:
-            mask |= contact_cues(kind, loads(detail))
+            mask |= contact(kind, detail)
     if current is not None:
         out[current] = (mask, name, hour, half)
     return out
 
 
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def _euros(value: str) -> int | None:
     try:
         return round(float(value.partition(" ")[0]))
