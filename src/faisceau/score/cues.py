@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 
 class Cue(enum.IntFlag):
@@ -145,6 +144,8 @@ class Lexicon:
         with the same result (tested)."""
         if not texts:
             return np.zeros(0, dtype=np.int64)
+        import polars as pl  # here: every command line would pay for its import otherwise
+
         table = _fold_table()
         folded = (pl.Series(texts, dtype=pl.String).str.to_lowercase()
                   .str.replace_many(list(table), list(table.values())))
