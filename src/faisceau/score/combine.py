@@ -20,12 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 from faisceau.score.cues import Cue
-from faisceau.score.indicators import Finding, Ints, ScoringInput, evaluate
+from faisceau.score.indicators import LEGAL_AGE, Finding, Ints, ScoringInput, evaluate
 from faisceau.score.settings import Indicator, ScoreSettings
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
-LEGAL_AGE = 18
 
 
 def sigmoid(x: Floats | float) -> Any:

@@ -26,6 +26,7 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 NATIONAL = ""  # the key of the national medians
+LEGAL_AGE = 18
 
 
 @dataclass
@@ -287,6 +288,10 @@ def evaluate(data: ScoringInput, indicator: Indicator) -> Finding:
         return NETWORK_INDICATORS[indicator.name](data, indicator)
     if indicator.name == "low_price":
         return ad_level(data, indicator, low_price_ads(data, indicator))
+    if indicator.name == "age_at_limit":
+        limit = int(indicator.param("max_age"))
+        shown = (data.stated_age >= LEGAL_AGE) & (data.stated_age <= limit)
+        return ad_level(data, indicator, shown)
     if indicator.name in AD_CUES:
         shown = (data.cues & int(AD_CUES[indicator.name])) != 0
         return ad_level(data, indicator, shown)

@@ -94,9 +94,9 @@ def _indicator_labels() -> dict[str, str]:
 
 
 def _lowering_indicators() -> frozenset[str]:
-    """Indicators that point away from trafficking (negative weight): one appearing is no
-    reason to look at a dismissed network again."""
-    return frozenset(i.name for i in load_score_settings().indicators if i.weight < 0)
+    """Indicators that do not point towards trafficking (weight zero or negative): one
+    appearing is no reason to look at a dismissed network again."""
+    return frozenset(i.name for i in load_score_settings().indicators if i.weight <= 0)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
             label=str(entry.pop("label")), short=str(entry.pop("short")),
             rationale=" ".join(str(entry.pop("rationale")).split()),
             params=entry))
+    limit_age_max = int(raw["minor"]["limit_age_max"])
+    # One limit for the indicator shown and the minor rule.
+    indicators = [Indicator(i.name, i.level, i.weight, i.label, i.short, i.rationale,
+                            {**i.params, "max_age": limit_age_max})
+                  if i.name == "age_at_limit" else i for i in indicators]
     threshold = float(raw["model"]["trafficking_threshold"])
     if not 0 < threshold < 1:
         raise ValueError("model.trafficking_threshold must lie in (0, 1)")
@@ -71,7 +76,7 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
         intercept=float(raw["model"]["intercept"]),
         trafficking_threshold=threshold,
         max_evidence=int(raw["model"]["max_evidence"]),
-        limit_age_max=int(raw["minor"]["limit_age_max"]),
+        limit_age_max=limit_age_max,
         indicators=tuple(indicators),
         fingerprint=hashlib.sha256(text.encode()).hexdigest(),
     )
