@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from faisceau.config import Settings, settings_from_env
-from faisceau.store import open_store
+from faisceau.store import bulk, open_store
 from faisceau.store.engine import alembic_config
 from faisceau.store.schema import metadata
 
@@ -62,3 +62,18 @@ def test_database_url_wins_over_home() -> None:
                                   "FAISCEAU_DATABASE_URL": "postgresql+psycopg://h/db"})
     assert not settings.embedded and settings.url == "postgresql+psycopg://h/db"
     assert settings_from_env({}).url.endswith("faisceau-data/faisceau.sqlite")
+
+
+def test_counts_add_up_across_batches_and_keys(store_settings: Settings) -> None:
+    store = open_store(store_settings)
+    keys = ("departement", "minutes", "price")
+    with store.begin() as conn:
+        bulk.add_counts(conn, "price_histogram", keys, "versions",
+                        [("75", 60, 150, 2), ("75", 30, 100, 1)])
+    with store.begin() as conn:
+        bulk.add_counts(conn, "price_histogram", keys, "versions",
+                        [("75", 60, 150, 3), ("", 60, 150, 1)])
+        rows = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT departement, minutes, price, versions FROM price_histogram")))
+    store.dispose()
+    assert rows == [("", 60, 150, 1), ("75", 30, 100, 1), ("75", 60, 150, 5)]

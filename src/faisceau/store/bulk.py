@@ -184,16 +184,25 @@ def upsert_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
 def add_counts(conn: Connection, table: str, keys: Sequence[str], counter: str,
                rows: Sequence[Sequence[Any]]) -> None:
     """Add to ``counter`` of the rows whose ``keys`` are given (inserting those that are
-    missing): each row is the key values then the amount. Rows are few (aggregated)."""
+    missing): each row is the key values then the amount."""
     if not rows:
         return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     names = ", ".join([*keys, counter])
-    marks = ", ".join([mark] * (len(keys) + 1))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT "
-                           f"({', '.join(keys)}) DO UPDATE SET {counter} = {table}.{counter} "
-                           f"+ excluded.{counter}", rows)
-    finally:
+    conflict = (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {counter} = "
+                f"{table}.{counter} + excluded.{counter}")
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        marks = ", ".join("?" * (len(keys) + 1))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
         cursor.close()
+        return
+    # PostgreSQL: one COPY into a temporary table, then one set-based insert.
+    temp = f"_add_{table}_{next(_temp_names)}"
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
+                       f"SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} {conflict}")
