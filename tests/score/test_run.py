@@ -14,6 +14,7 @@ from faisceau.ingest.pipeline import Ingestor
 from faisceau.ingest.records import expand_paths
 from faisceau.score import run as score_run
 from faisceau.score.inspect import ad_score_detail, network_score_detail
+from faisceau.score.review import queue, record_decision
 from faisceau.score.run import detect_and_score, score
 from faisceau.store import Store, open_store
 from faisceau.synth.world import Params, write_world
@@ -202,3 +203,57 @@ def test_a_daily_run_scores_only_what_changed_and_agrees_with_scoring_everything
         assert (other[2], other[3]) == (minor, ads), network
         if "low_price" not in json.loads(indicators) and "low_price" not in json.loads(other[4]):
             assert (other[0], other[1]) == (risk, flagged), network
+
+
+def test_scoring_again_with_another_catalogue_through_the_command_line(
+        world: Path, store_env: dict[str, str], tmp_path: Path) -> None:
+    run_faisceau(["ingest", "ads", str(world / "crawl")], store_env)
+    run_faisceau(["detect"], store_env)
+
+    def suspected() -> int:
+        out = tmp_path / "networks.jsonl"
+        run_faisceau(["export", "networks", "--out", str(out)], store_env)
+        return sum(json.loads(line)["trafficking_suspected"]
+                   for line in out.read_text().splitlines())
+
+    shipped = suspected()
+    strict = tmp_path / "strict.toml"
+    catalogue = (Path(score_run.__file__).parent / "indicators.toml").read_text("utf-8")
+    strict.write_text(catalogue.replace("trafficking_threshold = 0.5",
+                                        "trafficking_threshold = 0.999"), "utf-8")
+    result = run_faisceau(["score", "--indicators", str(strict)], store_env)
+    assert "réseaux évalués" in result.stdout
+    assert 0 <= suspected() < shipped
+    # The next detection, with the shipped catalogue, scores everything again.
+    again = run_faisceau(["detect"], store_env)
+    assert "réseaux évalués" in again.stdout and "réévalués" not in again.stdout
+    assert suspected() == shipped
+
+
+def test_dismissed_networks_stay_out_of_the_queue_unless_detection_changes_them_materially(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings, slice(0, 2))
+    detect_and_score(store)
+    with store.begin() as conn:
+        entries = queue(conn, limit=30)
+        for entry in entries:
+            record_decision(conn, entry.network_id, "dismissed", "alice",
+                            reason="vérifié : indépendante")
+        before = {e.network_id: e.ads for e in entries}
+        assert not {e.network_id for e in queue(conn, limit=1000)} & set(before)
+    store.dispose()
+    store = _ingested(world, store_settings, slice(2, None))
+    detect_and_score(store)
+    with store.begin() as conn:
+        listed = {e.network_id: e for e in queue(conn, limit=100_000)}
+        sizes = dict(conn.execute(text("SELECT network_id, ads FROM network_score")).all())
+    store.dispose()
+    grown = {n for n, ads in before.items()
+             if n in sizes and sizes[n] - ads >= 3 and sizes[n] - ads >= 0.5 * ads}
+    assert grown, "some dismissed networks grow over the next days of this world"
+    for network in grown:  # more ads: back in the queue, saying why
+        assert listed[network].status == "returned"
+        assert any("annonce" in change for change in listed[network].changes)
+    for network, ads in before.items():
+        if network in listed:
+            assert listed[network].status == "returned" and listed[network].changes
