@@ -254,6 +254,6 @@ def test_dismissed_networks_stay_out_of_the_queue_unless_detection_changes_them_
     for network in grown:  # more ads: back in the queue, saying why
         assert listed[network].status == "returned"
         assert any("annonce" in change for change in listed[network].changes)
-    for network, ads in before.items():
+    for network in before:
         if network in listed:
             assert listed[network].status == "returned" and listed[network].changes
