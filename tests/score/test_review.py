@@ -447,3 +447,17 @@ def test_a_dismissal_before_a_real_merge_follows_into_the_survivors_entry(
     assert (entry.network_id, entry.status, entry.ads) == (larger.network_id, "new", 4)
     assert [(d.network_id, d.decision, d.reason) for d in entry.earlier_decisions] == [
         (smaller.network_id, "dismissed", "indépendante")]
+
+
+def test_only_an_indicator_that_raises_the_risk_counts_as_a_material_change() -> None:
+    seen = review.Snapshot(risk=0.3, ads=10, indicators={"hotel_rental": 4},
+                           minor_suspected=False)
+
+    def changes(*new: str) -> list[str]:
+        now = review.Snapshot(risk=0.3, ads=10,
+                              indicators={"hotel_rental": 4, **dict.fromkeys(new, 1)},
+                              minor_suspected=False)
+        return review.material_changes(seen, now, RULE)
+
+    assert changes("movement", "scam_payment", "age_at_limit") == []  # weigh 0 or less
+    assert len(changes("templated_texts")) == 1
