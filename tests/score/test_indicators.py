@@ -257,3 +257,18 @@ def test_every_indicator_of_the_catalogue_has_a_function_and_a_rationale() -> No
         result = evaluate(data, indicator)
         assert result.fired.shape == (data.networks,)
         assert indicator.rationale and indicator.label
+
+
+@pytest.mark.parametrize("cues", [
+    # Every folklore cue at once, with an obscured number.
+    ("hotel_rental", "round_the_clock", "foreign_phone", "circuit", "burst",
+     "obscured_contact", "age_at_limit"),
+    # A foreign independent worker who names her origin, uses her own foreign number,
+    # hides it, tours, receives at hotels and says she is always available.
+    ("origin_emphasis", "foreign_phone", "obscured_contact", "circuit", "hotel_rental",
+     "round_the_clock", "age_at_limit"),
+])
+def test_no_single_worker_is_flagged_on_folklore_or_origin_alone(cues: tuple[str, ...]) -> None:
+    # A guard on the catalogue: editing weights must keep these under the threshold.
+    log_odds = SETTINGS.intercept + sum(SETTINGS.indicator(c).weight for c in cues)
+    assert sigmoid(log_odds) < SETTINGS.trafficking_threshold
