@@ -257,3 +257,18 @@ def test_dismissed_networks_stay_out_of_the_queue_unless_detection_changes_them_
     for network in before:
         if network in listed:
             assert listed[network].status == "returned" and listed[network].changes
+
+
+def test_a_store_linked_before_scoring_existed_is_scored_whole_by_the_next_detect(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    detect_and_score(store)
+    before = _scores(store)
+    with store.begin() as conn:  # as a store linked by an earlier faisceau would be
+        for table in ("score_features", "price_histogram", "ad_minor", "network_score",
+                      "score_state"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    _, scored = detect_and_score(store)
+    assert scored.new_versions > 0 and not scored.incremental
+    assert {n: s[:5] for n, s in _scores(store).items()} == {n: s[:5] for n, s in before.items()}
+    store.dispose()
