@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from faisceau.export.ads import write_lines
 from faisceau.link.identity import network_id_of
+from faisceau.store.bulk import iso_utc
 from faisceau.store.schema import ad, ad_network, network, network_score
 
 BATCH = 5_000
@@ -33,8 +34,7 @@ def _row(network_id: str, ads: int, first_seen: Any, last_seen: Any,
                          "evidence_total": r["evidence_total"]} for r in reasons["risk"]],
             "minor_reasons": [{"label": r["label"], "evidence": r["evidence"],
                                "evidence_total": r["evidence_total"]} for r in reasons["minor"]],
-            "first_seen": first_seen.isoformat() + "Z" if first_seen else None,
-            "last_seen": last_seen.isoformat() + "Z" if last_seen else None}
+            "first_seen": iso_utc(first_seen), "last_seen": iso_utc(last_seen)}
 
 
 def iter_networks(conn: Connection) -> Iterator[dict[str, Any]]:

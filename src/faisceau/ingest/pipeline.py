@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -110,9 +110,6 @@ class _VersionState:
     changed: bool = False
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def _batched(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while batch := list(islice(iterable, size)):
@@ -187,7 +184,7 @@ class Ingestor:
                     done = position
         with self.store.begin() as conn:
             conn.execute(update(ingest_file).where(ingest_file.c.id == file_id)
-                         .values(last_ingested_at=_now(), lines=summary.read))
+                         .values(last_ingested_at=bulk.utc_now(), lines=summary.read))
         return summary
 
     def _register_file(self, path: Path) -> int:
@@ -195,7 +192,7 @@ class Ingestor:
             found = conn.execute(select(ingest_file.c.id).where(ingest_file.c.path == str(path)))
             file_id = found.scalar()
             if file_id is None:
-                now = _now()
+                now = bulk.utc_now()
                 file_id = conn.execute(insert(ingest_file).values(
                     path=str(path), first_ingested_at=now, last_ingested_at=now, lines=0
                 ).returning(ingest_file.c.id)).scalar_one()
@@ -239,13 +236,13 @@ class Ingestor:
             fixed = [qid for r in records for qid in open_quarantine.pop(r.line, [])]
             if fixed:
                 conn.execute(update(quarantine).where(quarantine.c.id.in_(fixed)).values(
-                    resolved_at=_now(), resolution="re-ingested"))
+                    resolved_at=bulk.utc_now(), resolution="re-ingested"))
                 summary.resolved = len(fixed)
         return summary
 
     def _set_aside(self, conn: Connection, path: Path, rejections: list[Rejection],
                    hashes: dict[int, str]) -> int:
-        now = _now()
+        now = bulk.utc_now()
         rows = [{"path": str(path), "line": r.line, "line_hash": hashes.get(r.line, "oversized"),
                  "reason": r.reason, "raw": r.raw, "set_aside_at": now} for r in rejections]
         keys = [(r["line"], r["line_hash"]) for r in rows]

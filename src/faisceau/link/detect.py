@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -79,9 +79,6 @@ class Linked:
         return numbers, list(ids)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def detect(store: Store, settings: LinkSettings | None = None, *,
            also: Sequence[features.Featuriser] = (),
@@ -136,7 +133,7 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
         return network_id_of(source, ad_id, salt)
 
     ids, changes = assign(by_pk, previous, taken, name_of)
-    now = _now()
+    now = bulk.utc_now()
     network_of = [ids[label] for label in labels]
     moved = [p for p, pk in enumerate(ads.pks) if previous.get(pk) != network_of[p]]
     changed = [(ads.pks[p], network_of[p]) for p in moved]
@@ -161,9 +158,9 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
                                              "first_seen", "last_seen"), rows,
                      ("updated_at", "status", "ads", "first_seen", "last_seen"))
     pks_changed = [pk for pk, _ in changed]
-    _delete_in(conn, "ad_network", "ad_pk", pks_changed)
+    bulk.delete_in(conn, "ad_network", "ad_pk", pks_changed)
     bulk.insert_rows(conn, "ad_network", ("ad_pk", "network_id"), changed)
-    _delete_in(conn, "network_evidence", "network_id", sorted(touched | emptied))
+    bulk.delete_in(conn, "network_evidence", "network_id", sorted(touched | emptied))
     bulk.insert_rows(conn, "network_evidence",
                      ("network_id", "kind", "value", "ads", "first_seen", "last_seen", "detail"),
                      _evidence_rows(ads, result, network_of, touched))
@@ -190,17 +187,6 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
                                                   if ads.pks[p] in previous}
     number_ids = [ids.get(label, "") for label in range(max(members, default=-1) + 1)]
     return network_of, frozenset(regrouped | emptied), number_ids
-
-
-def _delete_in(conn: Connection, table: str, column: str, values: list[Any]) -> None:
-    for start in range(0, len(values), 50_000):
-        chunk = values[start : start + 50_000]
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(chunk).decode(),))
-        else:
-            conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (chunk,))
 
 
 def _evidence_rows(ads: Ads, result: LinkResult, network_of: list[str],

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from faisceau.store.bulk import as_datetime
+from faisceau.store.bulk import iso_utc
 from faisceau.store.schema import (
     ad,
     ad_image,
@@ -21,10 +21,6 @@ from faisceau.store.schema import (
 )
 
 
-def _iso(value: Any) -> str | None:
-    return as_datetime(value).isoformat() + "Z" if value is not None else None
-
-
 def largest_networks(conn: Connection, limit: int) -> list[dict[str, Any]]:
     """The active networks with the most ads, with their phones and départements."""
     rows = conn.execute(
@@ -35,8 +31,8 @@ def largest_networks(conn: Connection, limit: int) -> list[dict[str, Any]]:
     for r in rows:
         detail = network_detail(conn, r.id)
         assert detail is not None
-        out.append({"network_id": r.id, "ads": r.ads, "first_seen": _iso(r.first_seen),
-                    "last_seen": _iso(r.last_seen), "phones": detail["phones"],
+        out.append({"network_id": r.id, "ads": r.ads, "first_seen": iso_utc(r.first_seen),
+                    "last_seen": iso_utc(r.last_seen), "phones": detail["phones"],
                     "persons": len(detail["persons"]),
                     "departements": sorted({c["departement"] for c in detail["circuit"]
                                             if c["departement"]})})
@@ -78,17 +74,17 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
     circuit: list[dict[str, Any]] = []
     for r in ads:
         if r.commune and (not circuit or circuit[-1]["commune"] != r.commune):
-            circuit.append({"from": _iso(r.first_seen), "commune": r.commune,
+            circuit.append({"from": iso_utc(r.first_seen), "commune": r.commune,
                             "departement": r.departement})
     evidence = [
         {"kind": e.kind, "value": e.value, "ads": orjson.loads(e.ads),
-         "first_seen": _iso(e.first_seen), "last_seen": _iso(e.last_seen),
+         "first_seen": iso_utc(e.first_seen), "last_seen": iso_utc(e.last_seen),
          "detail": orjson.loads(e.detail) if e.detail else None}
         for e in conn.execute(select(network_evidence)
                               .where(network_evidence.c.network_id == network_id)
                               .order_by(network_evidence.c.id))]
     events = [
-        {"at": _iso(e.at), "data_date": _iso(e.data_date), "kind": e.kind,
+        {"at": iso_utc(e.at), "data_date": iso_utc(e.data_date), "kind": e.kind,
          "others": orjson.loads(e.others), "cause": e.cause}
         for e in conn.execute(select(network_event)
                               .where((network_event.c.network_id == network_id)
@@ -96,9 +92,9 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
                               .order_by(network_event.c.id))]
     return {
         "network_id": network_id, "status": head.status, "ads_count": head.ads,
-        "first_seen": _iso(head.first_seen), "last_seen": _iso(head.last_seen),
-        "ads": [{"ad": f"{r.source}:{r.ad_id}", "first_seen": _iso(r.first_seen),
-                 "last_seen": _iso(r.last_seen), "name": r.name, "commune": r.commune,
+        "first_seen": iso_utc(head.first_seen), "last_seen": iso_utc(head.last_seen),
+        "ads": [{"ad": f"{r.source}:{r.ad_id}", "first_seen": iso_utc(r.first_seen),
+                 "last_seen": iso_utc(r.last_seen), "name": r.name, "commune": r.commune,
                  "departement": r.departement} for r in ads],
         "persons": [{**p, "photos": sorted(p["photos"])} for p in persons.values()],
         "phones": sorted(values["phone"]), "handles": sorted(values["handle"]),

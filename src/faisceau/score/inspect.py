@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from faisceau.score.combine import MINOR_WHY
 from faisceau.score.cues import lexicon, names
-from faisceau.store.bulk import as_datetime
+from faisceau.store.bulk import iso_utc
 from faisceau.store.schema import ad, ad_minor, ad_version, network_score, score_features
 
 
@@ -28,7 +28,7 @@ def network_score_detail(conn: Connection, network_id: str) -> dict[str, Any] | 
     return {"risk": row.risk, "trafficking_suspected": bool(row.trafficking_suspected),
             "minor_suspected": bool(row.minor_suspected), "reasons": reasons["risk"],
             "minor_reasons": reasons["minor"],
-            "scored_at": as_datetime(row.scored_at).isoformat() + "Z"}
+            "scored_at": iso_utc(row.scored_at)}
 
 
 def ad_score_detail(conn: Connection, source: str, ad_id: str) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy import Connection, and_, or_, select
 
 from faisceau.score.settings import load_settings as load_score_settings
+from faisceau.store.bulk import iso_utc, utc_now
 from faisceau.store.schema import network, network_event, network_score, review_decision
 
 DECISIONS = ("investigate", "dismissed", "known")
@@ -123,7 +124,7 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "network_id": self.network_id, "decision": self.decision,
                 "reason": self.reason, "case_ref": self.case_ref, "analyst": self.analyst,
-                "decided_at": _iso(self.decided_at), "risk": self.seen.risk,
+                "decided_at": iso_utc(self.decided_at), "risk": self.seen.risk,
                 "ads": self.seen.ads, "indicators": self.seen.indicators,
                 "minor_suspected": self.seen.minor_suspected}
 
@@ -156,7 +157,7 @@ class QueueEntry:
             "rank": self.rank, "network_id": self.network_id, "risk": self.risk,
             "trafficking_suspected": self.trafficking_suspected,
             "minor_suspected": self.minor_suspected, "ads": self.ads,
-            "scored_at": _iso(self.scored_at), "status": self.status,
+            "scored_at": iso_utc(self.scored_at), "status": self.status,
             "reasons": [{"indicator": r.indicator, "label": r.label,
                          "contribution": r.contribution} for r in self.reasons],
             "minor_reasons": self.minor_reasons, "changes": self.changes,
@@ -165,14 +166,10 @@ class QueueEntry:
         }
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat() + "Z"
-
-
 def _utc_naive(value: datetime | None) -> datetime:
     """The store keeps UTC without offset."""
     if value is None:
-        return datetime.now(UTC).replace(tzinfo=None)
+        return utc_now()
     if value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
     return value

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -59,9 +58,6 @@ class ScoreSummary:
     ads_written: int = 0  # minor suspicions added or removed
     seconds: dict[str, float] = field(default_factory=dict)
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @contextmanager
@@ -203,14 +199,7 @@ def _feature_rows(conn: Connection, pks: list[int] | None) -> list[tuple[Any, ..
                "price_half FROM score_features")
     if pks is None:
         return bulk.fetch(conn, f"{columns} ORDER BY version_id", ())
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(pks), 20_000):
-        chunk = pks[start : start + 20_000]
-        if conn.dialect.name == "sqlite":
-            rows += bulk.fetch(conn, f"{columns} WHERE ad_pk IN (SELECT value FROM "
-                                     "json_each(?))", (orjson.dumps(chunk).decode(),))
-        else:
-            rows += bulk.fetch(conn, f"{columns} WHERE ad_pk = ANY(%s)", (chunk,))
+    rows = bulk.fetch_in(conn, columns, "ad_pk", pks)
     rows.sort(key=lambda r: r[0])
     return rows
 
@@ -313,19 +302,9 @@ def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:
     return out
 
 
-def _in_chunks(conn: Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (which ends in "IN") for the given values, a chunk at a time."""
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(values), 1000):
-        chunk = values[start : start + 1000]
-        marks = ", ".join(bulk.mark(conn) for _ in chunk)
-        rows += bulk.fetch(conn, f"{sql} ({marks})", tuple(chunk))
-    return rows
-
-
 def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
            settings: ScoreSettings, summary: ScoreSummary, incremental: bool) -> None:
-    now = _now()
+    now = bulk.utc_now()
     network_ids = subset.network_ids
     sizes = np.bincount(data.network, minlength=data.networks)
     risks = np.round(scores.risk, 6)
@@ -336,8 +315,8 @@ def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
     columns = ("SELECT network_id, risk, trafficking_suspected, minor_suspected, ads, "
                "indicators FROM network_score")
     # Incremental: only the networks scored now, and those that were regrouped away.
-    rows_before = (_in_chunks(conn, f"{columns} WHERE network_id IN",
-                              sorted(set(network_ids) | subset.regrouped))
+    rows_before = (bulk.fetch_in(conn, columns, "network_id",
+                                 sorted(set(network_ids) | subset.regrouped))
                    if incremental else bulk.fetch(conn, columns, ()))
     previous = {str(r[0]): (float(r[1]), bool(r[2]), bool(r[3]), int(r[4]), str(r[5]))
                 for r in rows_before}
@@ -354,17 +333,17 @@ def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
             for label in np.flatnonzero(changed).tolist()]
     bulk.upsert_rows(conn, "network_score", "network_id", NETWORK_COLUMNS, rows,
                      NETWORK_COLUMNS[1:])
-    _delete(conn, "network_score", "network_id", sorted(set(previous) - set(network_ids)))
+    bulk.delete_in(conn, "network_score", "network_id", sorted(set(previous) - set(network_ids)))
     summary.networks_written = len(rows)
 
     old_minor = {int(pk): int(why) for pk, why in (
-        _in_chunks(conn, "SELECT ad_pk, why FROM ad_minor WHERE ad_pk IN", subset.pks)
+        bulk.fetch_in(conn, "SELECT ad_pk, why FROM ad_minor", "ad_pk", subset.pks)
         if incremental else bulk.fetch(conn, "SELECT ad_pk, why FROM ad_minor", ()))}
     new_minor = {subset.pks[p]: int(scores.minor_why[p])
                  for p in np.flatnonzero(scores.ad_minor).tolist()}
     stale = sorted(pk for pk, why in old_minor.items() if new_minor.get(pk) != why)
     fresh = [(pk, why) for pk, why in new_minor.items() if old_minor.get(pk) != why]
-    _delete(conn, "ad_minor", "ad_pk", stale)
+    bulk.delete_in(conn, "ad_minor", "ad_pk", stale)
     bulk.insert_rows(conn, "ad_minor", AD_COLUMNS, fresh)
     summary.ads_written = len(stale) + len(fresh)
 
@@ -385,19 +364,11 @@ def _save_state(conn: Connection, exists: bool, catalogue: str, detect_runs: int
     high = int(conn.exec_driver_sql(
         "SELECT COALESCE(MAX(version_id), 0) FROM score_features").scalar_one())
     values = {"last_version_id": high, "catalogue": catalogue, "detect_runs": detect_runs,
-              "last_run_at": _now()}
+              "last_run_at": bulk.utc_now()}
     if exists:
         conn.execute(score_state.update().where(score_state.c.id == 1).values(**values))
     else:
         conn.execute(score_state.insert().values(id=1, **values))
-
-
-def _delete(conn: Connection, table: str, column: str, values: list[Any]) -> None:
-    for start in range(0, len(values), 1000):
-        chunk = values[start : start + 1000]
-        conn.exec_driver_sql(
-            f"DELETE FROM {table} WHERE {column} IN "
-            f"({', '.join(bulk.mark(conn) for _ in chunk)})", tuple(chunk))
 
 
 def _reasons(data: ScoringInput, subset: Subset, scores: Scores, settings: ScoreSettings,

@@ -1,4 +1,4 @@
-"""Set-based lookups for the ingestion hot path, one query per chunk whatever its size.
+"""Set-based reads and writes for the hot paths, one statement per chunk whatever its size.
 
 A list of keys is passed as one parameter (a JSON array read with ``json_each`` on SQLite,
 an array with ``= ANY`` on PostgreSQL) and rows are read straight from the driver: compiling
@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -42,6 +42,16 @@ def as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def utc_now() -> datetime:
+    """Now, as the store keeps moments: UTC, without offset."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso_utc(value: Any) -> str | None:
+    """A stored moment (or the driver's text of one) as ISO 8601 with "Z"; None stays None."""
+    return as_datetime(value).isoformat() + "Z" if value is not None else None
+
+
 def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """Rows as the driver gives them (tuples), in the connection's transaction."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -50,6 +60,29 @@ def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+# Keys per statement for the helpers below: one JSON array or one PostgreSQL array each.
+KEYS_PER_STATEMENT = 50_000
+
+
+def fetch_in(conn: Connection, select: str, column: str,
+             values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``select`` (a SELECT without WHERE) whose ``column`` is one of ``values``,
+    a statement per chunk of keys."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), KEYS_PER_STATEMENT):
+        chunk = values[start : start + KEYS_PER_STATEMENT]
+        rows += fetch(conn, f"{select} WHERE {_in_list(conn, column)}", (_param(conn, chunk),))
+    return rows
+
+
+def delete_in(conn: Connection, table: str, column: str, values: Sequence[Any]) -> None:
+    """Delete the rows of ``table`` whose ``column`` is one of ``values``."""
+    for start in range(0, len(values), KEYS_PER_STATEMENT):
+        chunk = values[start : start + KEYS_PER_STATEMENT]
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {_in_list(conn, column)}",
+                             (_param(conn, chunk),))
 
 
 def ads_by_key(conn: Connection, source: str, ad_ids: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -129,6 +162,19 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str],
             copy.write_row(row)
 
 
+def _copy_to_temp(cursor: Any, table: str, names: str, rows: Sequence[Sequence[Any]],
+                  prefix: str) -> str:
+    """PostgreSQL: a temporary table shaped like ``table`` (the ``names`` columns), filled by
+    one COPY; returns its name. It is dropped at commit."""
+    temp = f"_{prefix}_{table}_{next(_temp_names)}"
+    cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
+                   f"SELECT {names} FROM {table} WITH NO DATA")
+    with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return temp
+
+
 def update_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]]) -> None:
     """Set ``columns`` of the rows whose ``key`` is the last item of each row."""
@@ -142,14 +188,9 @@ def update_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
         cursor.close()
         return
     # PostgreSQL: one COPY into a temporary table, then one set-based UPDATE.
-    temp = f"_upd_{table}_{next(_temp_names)}"
     names = ", ".join([*columns, key])
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
-                       f"SELECT {names} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        temp = _copy_to_temp(cursor, table, names, rows, "upd")
         sets = ", ".join(f"{c} = s.{c}" for c in columns)
         cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {temp} AS s WHERE t.{key} = s.{key}")
 
@@ -170,13 +211,8 @@ def upsert_rows(conn: Connection, table: str, key: str, columns: Sequence[str],
         cursor.close()
         return
     # PostgreSQL: one COPY into a temporary table, then one set-based upsert.
-    temp = f"_ups_{table}_{next(_temp_names)}"
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
-                       f"SELECT {names} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        temp = _copy_to_temp(cursor, table, names, rows, "ups")
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
                        f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
 
@@ -198,11 +234,6 @@ def add_counts(conn: Connection, table: str, keys: Sequence[str], counter: str,
         cursor.close()
         return
     # PostgreSQL: one COPY into a temporary table, then one set-based insert.
-    temp = f"_add_{table}_{next(_temp_names)}"
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
-                       f"SELECT {names} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        temp = _copy_to_temp(cursor, table, names, rows, "add")
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} {conflict}")
