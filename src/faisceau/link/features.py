@@ -28,12 +28,14 @@ STRONG_KINDS = ("phone", "email", "handle")
 BATCH = 20_000
 
 
+def stable_key(text: str) -> int:
+    """A 63-bit key of ``text``, the same in every process and run (stored, compared)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
 def persona_key(name: str | None, age: int | None) -> int | None:
     """A stable 63-bit key of the persona an ad presents (name and stated age)."""
-    if not name:
-        return None
-    digest = hashlib.blake2b(f"{name}\x1f{age}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1
+    return stable_key(f"{name}\x1f{age}") if name else None
 
 
 @dataclass

@@ -9,14 +9,13 @@ row per version in ``score_features``. A new day of ads costs its own versions.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import Counter
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
-from faisceau.link.features import VersionBatch, read_batches
+from faisceau.link.features import VersionBatch, read_batches, stable_key
 
 __all__ = ["VersionBatch", "compute_new", "featurise"]
 from faisceau.score.cues import FREE_TEXT_FIELDS, ORIGIN_BIT, contact_cues, lexicon
@@ -36,9 +35,7 @@ CACHE_ENTRIES = 65_536
 @functools.lru_cache(maxsize=CACHE_ENTRIES)
 def name_key(name: str | None) -> int | None:
     """A stable 63-bit key of a pseudonym as normalised (case and accents folded)."""
-    if not name:
-        return None
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1
+    return stable_key(name) if name else None
 
 
 @functools.lru_cache(maxsize=CACHE_ENTRIES)

@@ -12,6 +12,7 @@ national month is scored in a fraction of a second: no loop visits the ads one b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -61,6 +62,15 @@ class ScoringInput:
     @property
     def ads(self) -> int:
         return len(self.network)
+
+    @functools.cached_property
+    def multi_person(self) -> Bools:
+        """Per ad, whether its network shows two pseudonyms or more: only those can share
+        anything among persons, and they are a small part of all ads (computed once for
+        the indicators that need it)."""
+        named = self.name >= 0
+        persons = _distinct_per(self.network[named], self.name[named], self.networks)
+        return persons[self.network] >= 2
 
 
 @dataclass
@@ -124,16 +134,8 @@ def _shared_among_persons(data: ScoringInput, rows_ad: Ints, rows_thing: Ints,
     return Finding(count >= min_persons, count, evidence)
 
 
-def _multi_person_ads(data: ScoringInput) -> Bools:
-    """Ads in networks with two pseudonyms or more: only those can share anything among
-    persons, and they are a small part of all ads."""
-    named = data.name >= 0
-    persons = _distinct_per(data.network[named], data.name[named], data.networks)
-    return persons[data.network] >= 2
-
-
 def several_persons_per_contact(data: ScoringInput, indicator: Indicator) -> Finding:
-    keep = _multi_person_ads(data)[data.key_ads]
+    keep = data.multi_person[data.key_ads]
     return _shared_among_persons(data, data.key_ads[keep], data.key_ids[keep],
                                  int(indicator.param("min_persons")))
 
@@ -152,7 +154,7 @@ def person_several_phones(data: ScoringInput, indicator: Indicator) -> Finding:
 
 
 def templated_texts(data: ScoringInput, indicator: Indicator) -> Finding:
-    keep = data.has_text & _multi_person_ads(data)[data.version_ads]
+    keep = data.has_text & data.multi_person[data.version_ads]
     rows = np.flatnonzero(keep)
     keys = text_sim.band_keys(data.signatures[rows], data.bands)
     ads = np.repeat(data.version_ads[rows], data.bands)
@@ -161,7 +163,7 @@ def templated_texts(data: ScoringInput, indicator: Indicator) -> Finding:
 
 
 def shared_photos(data: ScoringInput, indicator: Indicator) -> Finding:
-    keep = _multi_person_ads(data)[data.image_ads]
+    keep = data.multi_person[data.image_ads]
     return _shared_among_persons(data, data.image_ads[keep], data.image_ids[keep], 2)
 
 
