@@ -22,6 +22,7 @@ SCRIPTS = [
     ["detect_vs_infoshield.py"],
     ["weak_evidence.py"],
     ["score_quality.py"],
+    ["resolve_febrl.py"],
 ]
 
 
