@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -25,13 +24,15 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.evaluate.report import EvaluationInputError, evaluate_paths, render
+from faisceau.cli.cases import cases_app
+from faisceau.cli.common import console, opened_store, out, user_errors
+from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
 from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
-from faisceau.ingest.records import UnreadablePath, expand_paths
+from faisceau.ingest.records import expand_paths
 from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
 from faisceau.score.inspect import ad_score_detail, network_score_detail
@@ -48,7 +49,7 @@ from faisceau.score.review import (
 )
 from faisceau.score.run import ScoreSummary, detect_and_score, score
 from faisceau.score.settings import load_settings as load_score_settings
-from faisceau.store import Store, StoreUnavailable, open_store
+from faisceau.store import Store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
 
@@ -64,32 +65,7 @@ app.add_typer(ads_app, name="ads")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(export_app, name="export")
-
-console = Console(stderr=True)
-out = Console()
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Known failures become one line on standard error and exit status 2."""
-    try:
-        yield
-    except (StoreUnavailable, UnreadablePath, EvaluationInputError) as exc:
-        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def opened_store() -> Iterator[Store]:
-    store = open_store()
-    try:
-        yield store
-    finally:
-        store.dispose()
-
+app.add_typer(cases_app, name="cases")
 
 def _progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),

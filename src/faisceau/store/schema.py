@@ -19,6 +19,12 @@ Scoring (``faisceau.score``) adds: ``score_features`` (per ad version, the cues 
 text and values, computed once), ``ad_minor`` (the ads suspected of showing a minor),
 ``network_score`` (each network's latest risk and reasons) and ``review_decision``
 (analysts' decisions, append-only: the store refuses to update or delete them).
+
+The intelligence picture (``faisceau.intel``) adds: ``intel_statement`` (every fact of the
+case files with its provenance), ``intel_entity`` (each source entity, derived from its
+statements, with the person it resolves to), ``intel_candidate`` and ``intel_judgement``
+(entity resolution: pairs found, and decisions on them, append-only), ``intel_lead`` and
+``intel_lead_decision`` (ads and case entities that meet, and what analysts made of it).
 """
 
 from __future__ import annotations
@@ -319,4 +325,122 @@ review_decision = Table(
     Column("indicators", Text, nullable=False),  # JSON object, as in network_score
     Column("minor_suspected", Boolean, nullable=False),
     Index("ix_review_decision_network", "network_id"),
+)
+
+# -- The intelligence picture (``faisceau.intel``) -------------------------------------------
+#
+# Case files are kept as FollowTheMoney statements: one row per (entity, property, value,
+# source), so that a person merged across cases still shows where each value came from.
+# ``intel_entity`` is derived from the statements (one row per source entity: its schema,
+# caption, the category the Directive keeps apart, and the person it was resolved to).
+
+intel_statement = Table(
+    "intel_statement",
+    metadata,
+    Column("id", String(40), primary_key=True),  # followthemoney's Statement.make_key
+    Column("entity_id", String(128), nullable=False),
+    Column("schema", String(32), nullable=False),
+    Column("prop", String(64), nullable=False),
+    Column("prop_type", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("original_value", Text),
+    # Provenance: the source (a file set, as named at import), the case and unit the fact
+    # belongs to, the date of the fact as the source gives it (ISO), and file:line.
+    Column("dataset", String(100), nullable=False),
+    Column("case_id", String(64)),
+    Column("unit", String(32)),
+    Column("fact_date", String(10)),
+    Column("origin", Text, nullable=False),
+    Column("first_seen", DateTime, nullable=False),  # first imported
+    Column("last_seen", DateTime, nullable=False),  # last imported
+    Index("ix_intel_statement_entity", "entity_id"),
+    Index("ix_intel_statement_value", "prop_type", "value"),
+)
+
+intel_entity = Table(
+    "intel_entity",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("schema", String(32), nullable=False),
+    Column("caption", Text),
+    # People only: suspect, victim, witness, relation, runaway, fined_client.
+    Column("category", String(16)),
+    Column("role", String(32)),
+    Column("status", String(32)),
+    Column("minor", Boolean, nullable=False),
+    Column("case_id", String(64)),
+    Column("unit", String(32)),
+    Column("departement", String(3)),
+    Column("first_date", String(10)),
+    Column("last_date", String(10)),
+    # The resolved entity (the smallest id of its cluster); its own id until merged.
+    Column("canonical_id", String(128), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_intel_entity_canonical", "canonical_id"),
+    Index("ix_intel_entity_case", "case_id"),
+    Index("ix_intel_entity_schema", "schema", "category"),
+)
+
+# Pairs of person records Splink found, with their match probability; those between the
+# review and match thresholds wait for an analyst.
+intel_candidate = Table(
+    "intel_candidate",
+    metadata,
+    Column("left_id", String(128), primary_key=True),
+    Column("right_id", String(128), primary_key=True),
+    Column("probability", Float, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: each field's comparison level
+    Column("found_at", DateTime, nullable=False),
+)
+
+# Judgements on pairs, append-only: positive (same person), negative, unsure. A pair's
+# judgement is its latest row; merges are the connected components of positive pairs, so
+# undoing a merge is one more (negative) row, and the history stays.
+intel_judgement = Table(
+    "intel_judgement",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("left_id", String(128), nullable=False),
+    Column("right_id", String(128), nullable=False),
+    Column("judgement", String(12), nullable=False),
+    Column("probability", Float),
+    Column("source", String(16), nullable=False),  # splink, analyst
+    Column("decided_by", String(100), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("reason", Text),
+    Index("ix_intel_judgement_pair", "left_id", "right_id"),
+)
+
+# Leads: an ad network and a case entity that share a phone, an e-mail, a handle, an image
+# or a name in the same place and time, with the ads that show it.
+intel_lead = Table(
+    "intel_lead",
+    metadata,
+    Column("id", String(40), primary_key=True),  # stable hash of network, entity, kind, value
+    Column("network_id", String(24), nullable=False),
+    Column("entity_id", String(128), nullable=False),
+    Column("case_id", String(64)),
+    Column("kind", String(16), nullable=False),  # phone, email, handle, image, name
+    Column("value", Text, nullable=False),
+    Column("ads", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON list of "source:ad_id" (first 50)
+    Column("first_seen", DateTime),
+    Column("last_seen", DateTime),
+    Column("strength", Float, nullable=False),
+    Column("found_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_intel_lead_network", "network_id"),
+    Index("ix_intel_lead_entity", "entity_id"),
+)
+
+intel_lead_decision = Table(
+    "intel_lead_decision",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(40), nullable=False),
+    Column("decision", String(12), nullable=False),  # confirmed, dismissed
+    Column("reason", Text),
+    Column("analyst", String(100), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Index("ix_intel_lead_decision_lead", "lead_id"),
 )

@@ -1,0 +1,111 @@
+"""``faisceau cases``: import case files, list them, show one with its people kept apart by
+category."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.intel.casefiles import ImportSummary, import_case_files
+from faisceau.intel.inspect import CATEGORY_LABELS, case_detail, list_cases
+
+cases_app = typer.Typer(help="Case files (procédures): import, list, show.",
+                        no_args_is_help=True)
+
+
+def print_import(summary: ImportSummary, *, show: int = 20) -> None:
+    table = Table(title="Import des dossiers", show_header=False)
+    for label, value in (("fichiers", summary.files), ("enregistrements lus", summary.records),
+                         ("entités", summary.entities), ("déclarations", summary.statements),
+                         ("mis de côté (quarantaine)", len(summary.set_aside))):
+        table.add_row(label, f"{value:,}".replace(",", "\u202f"))
+    out.print(table)
+    for item in summary.set_aside[:show]:
+        out.print(Text(f"  mis de côté : {item.path}:{item.line} : {item.reason}"),
+                  soft_wrap=True)
+    if len(summary.set_aside) > show:
+        out.print(f"  … et {len(summary.set_aside) - show} autres : faisceau quarantine list")
+
+
+@cases_app.command("import")
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="CSV directories or files, FtM .jsonl")],
+    source: Annotated[str | None, typer.Option(
+        help="The source named in every fact's provenance (default: the file's name).")]
+    = None,
+) -> None:
+    """Import case files: FtM JSON lines and the units' CSV layout (docs/case-files.md)."""
+    with user_errors(), opened_store() as store:
+        try:
+            summary = import_case_files(store, paths, source)
+        except FileNotFoundError as exc:
+            raise fail(str(exc)) from None
+        print_import(summary)
+
+
+@cases_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+) -> None:
+    """The cases, with their unit, status and the people by category."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        rows = list_cases(conn)
+    if as_json:
+        for row in rows:
+            out.file.write(orjson.dumps(dataclasses.asdict(row)).decode() + "\n")
+        return
+    if not rows:
+        out.print("Aucune procédure : faisceau cases import DOSSIER")
+        return
+    table = Table(title="Procédures")
+    for column in ("affaire", "numéro", "unité", "dép.", "statut", "ouverte", "personnes"):
+        table.add_column(column)
+    for r in rows:
+        people = ", ".join(f"{n} {CATEGORY_LABELS.get(c, c).split(' /')[0]}"
+                           for c, n in sorted(r.people.items()))
+        table.add_row(r.case_id, r.number or "", r.unit or "", r.departement or "",
+                      r.status or "", r.opened or "", people)
+    out.print(table)
+
+
+@cases_app.command("show")
+def show_command(
+    case_id: Annotated[str, typer.Argument(help="The case's id (affaire_id)")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON")] = False,
+) -> None:
+    """One case: its facts, its people by category (kept apart), what the file holds."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        detail = case_detail(conn, case_id)
+    if detail is None:
+        raise fail(f"procédure inconnue : {case_id}")
+    if as_json:
+        out.file.write(orjson.dumps(dataclasses.asdict(detail)).decode() + "\n")
+        return
+    c = detail.case
+    out.print(Text(f"Procédure {c.number or c.case_id} ({c.case_id}) — {c.unit or '?'}, "
+                   f"département {c.departement or '?'}, {c.status or '?'}", style="bold"))
+    if c.offences:
+        out.print(Text("Infractions : " + " ; ".join(c.offences)))
+    for category, people in detail.people.items():
+        table = Table(title=CATEGORY_LABELS.get(category, category).capitalize())
+        for column in ("id", "nom", "rôle / statut", "mineur", "téléphones", "résolu comme"):
+            table.add_column(column)
+        for p in people:
+            phones = ", ".join(p["properties"].get("phone", []))
+            resolved = "" if p["resolved_as"] == p["id"] else p["resolved_as"]
+            table.add_row(p["id"], Text(p["caption"]),
+                          Text(" / ".join(x for x in (p["role"], p["status"]) if x)),
+                          "oui" if p["minor"] else "", phones, resolved)
+        out.print(table)
+    for schema, items in sorted(detail.others.items()):
+        out.print(Text(f"{schema} : " + ", ".join(f"{i['caption']} ({i['id']})"
+                                                for i in items[:20])
+                       + (f" … (+{len(items) - 20})" if len(items) > 20 else "")),
+                  soft_wrap=True)
