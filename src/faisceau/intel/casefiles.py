@@ -28,7 +28,6 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
 import yaml
 from followthemoney import model
 from followthemoney.exc import FollowTheMoneyException, InvalidMapping
@@ -38,6 +37,7 @@ from followthemoney.statement import Statement
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from faisceau.intel.exchange import check_ftm_line
 from faisceau.store import Store
 from faisceau.store.bulk import fetch_in, insert_rows, upsert_rows, utc_now
 from faisceau.store.schema import quarantine
@@ -270,48 +270,24 @@ def _open_binary(path: Path) -> IO[bytes]:
 
 
 def read_ftm(path: Path) -> Iterator[Read]:
-    """Each line as (line, [its entity] or the reason it was set aside, raw line)."""
+    """Each line as (line, [its entity] or the reason it was set aside, raw line); the
+    checks are ``exchange.check_ftm_line``'s (the same as ``faisceau`` applies to any FtM
+    file it reads)."""
     with _open_binary(path) as handle:
         for number, raw_bytes in enumerate(handle, start=1):
             raw = raw_bytes.decode("utf-8", errors="replace").rstrip("\n")
             if not raw.strip():
                 continue
             try:
-                data = orjson.loads(raw_bytes)
-            except orjson.JSONDecodeError as error:
-                yield number, f"JSON illisible : {error}", raw
+                text = raw_bytes.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                yield number, f"encodage invalide (UTF-8 attendu) : {error.reason}", raw
                 continue
-            problem = _ftm_problem(data)
-            if problem is not None:
-                yield number, problem, raw
+            checked = check_ftm_line(number, text)
+            if isinstance(checked, str):
+                yield number, checked.removeprefix(f"ligne {number} : "), raw
                 continue
-            try:
-                proxy = model.get_proxy(data, cleaned=False)
-            except (FollowTheMoneyException, InvalidMapping, TypeError, ValueError) as error:
-                yield number, f"entité invalide : {error}", raw
-                continue
-            yield number, ([proxy], None), raw
-
-
-def _ftm_problem(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return "une entité FtM est un objet JSON"
-    if not data.get("id") or not isinstance(data["id"], str):
-        return "identifiant (« id ») manquant"
-    schema = model.get(data.get("schema") or "")
-    if schema is None:
-        return f"schéma inconnu « {data.get('schema')} »"
-    properties = data.get("properties") or {}
-    if not isinstance(properties, dict):
-        return "« properties » doit être un objet"
-    for name, values in properties.items():
-        prop = schema.get(name)
-        if prop is None:
-            return f"propriété inconnue « {name} » pour le schéma {schema.name}"
-        for value in values if isinstance(values, list) else [values]:
-            if prop.type.clean(value, proxy=None) is None and str(value).strip():
-                return f"propriété « {name} » : valeur invalide « {value} »"
-    return None
+            yield number, ([model.get_proxy(checked, cleaned=True)], None), raw
 
 
 # -- into the store --------------------------------------------------------------------------
