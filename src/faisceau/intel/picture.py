@@ -28,7 +28,7 @@ import polars as pl
 from followthemoney import model
 from sqlalchemy.engine import Connection
 
-from faisceau.store.bulk import fetch
+from faisceau.store.bulk import fetch, mark
 
 NODE_SCHEMA = {"id": pl.Utf8, "kind": pl.Utf8, "label": pl.Utf8, "category": pl.Utf8,
                "role": pl.Utf8, "case_id": pl.Utf8, "first": pl.Date, "last": pl.Date}
@@ -194,7 +194,8 @@ def _value_edges(conn: Connection, canonical: dict[str, str]) -> pl.DataFrame:
            for e, t, v, d, origin in rows]
     bookings = fetch(conn, "SELECT entity_id, value, MIN(fact_date), MIN(origin) "
                      "FROM intel_statement WHERE prop = 'keywords' "
-                     "AND value LIKE 'booking_phone:%' GROUP BY entity_id, value", ())
+                     f"AND value LIKE {mark(conn)} GROUP BY entity_id, value",
+                     ("booking_phone:%",))
     out += [(canonical.get(e, e), "phone:" + v.split(":", 1)[1], "booked", 1.0, d, d, origin)
             for e, v, d, origin in bookings]
     return _edge_frame(out)
