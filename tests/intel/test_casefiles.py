@@ -179,3 +179,18 @@ def test_cli_imports_lists_and_shows_cases(store_env: dict[str, str], tmp_path: 
                            check=False)
     assert missing.returncode == 2 and "introuvable" in missing.stderr
     shutil.rmtree(csv_dir)
+
+
+def test_the_documented_layout_names_every_file_and_required_column() -> None:
+    import yaml
+
+    from faisceau.intel.casefiles import csv_layout
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "case-files.md").read_text("utf-8")
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "src" / "faisceau" / "intel"
+                          / "csv_layout.yml").read_text("utf-8"))
+    for name, spec in raw["files"].items():
+        assert f"`{name}.csv`" in doc
+        for column in spec.get("required", []):
+            assert f"**{column}**" in doc, (name, column)
+    assert set(csv_layout()) == set(raw["files"])
