@@ -27,6 +27,8 @@ from rich.text import Text
 from faisceau.cli.cases import cases_app
 from faisceau.cli.common import console, opened_store, out, user_errors
 from faisceau.cli.exchange import register as register_exchange
+from faisceau.cli.graph import graph_app
+from faisceau.cli.leads import leads_app
 from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
@@ -68,6 +70,8 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(export_app, name="export")
 app.add_typer(cases_app, name="cases")
 register_exchange(export_app)
+app.add_typer(graph_app, name="graph")
+app.add_typer(leads_app, name="leads")
 
 def _progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
