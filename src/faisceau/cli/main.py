@@ -29,6 +29,7 @@ from faisceau.cli.common import console, opened_store, out, user_errors
 from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
 from faisceau.cli.leads import leads_app
+from faisceau.cli.people import people_app
 from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
@@ -72,6 +73,7 @@ app.add_typer(cases_app, name="cases")
 register_exchange(export_app)
 app.add_typer(graph_app, name="graph")
 app.add_typer(leads_app, name="leads")
+app.add_typer(people_app, name="people")
 
 def _progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
