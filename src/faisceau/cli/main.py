@@ -24,12 +24,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.cases import cases_app
+from faisceau.cli.cases import cases_app, print_import
 from faisceau.cli.common import console, opened_store, out, user_errors
 from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
-from faisceau.cli.leads import leads_app
-from faisceau.cli.people import people_app
+from faisceau.cli.leads import leads_app, leads_find, leads_list
+from faisceau.cli.people import people_app, resolve_command
 from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
@@ -37,6 +37,7 @@ from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import expand_paths
+from faisceau.intel.casefiles import import_case_files
 from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
 from faisceau.score.inspect import ad_score_detail, network_score_detail
@@ -403,7 +404,8 @@ def demo(
     = Path("demo-data"),
 ) -> None:
     """Generate the demo world, ingest it, link its ads into networks, score them, and show
-    the largest networks and the top of the review queue."""
+    the largest networks and the top of the review queue; import the world's case files,
+    resolve their people and cross-reference them with the ads (leads)."""
     with user_errors():
         demo_world = PRESETS["demo"]
         written = write_world(demo_world, data_dir)
@@ -424,6 +426,14 @@ def demo(
             with store.begin() as conn:
                 print_largest_networks(largest_networks(conn, 10))
                 print_queue(queue(conn, limit=10), include_decided=False)
+            print_import(import_case_files(store, [data_dir / "intel" / "csv"]), show=5)
+        # The intelligence picture: people resolved across files, then ads x case files.
+        resolve_command(settings_file=None, as_json=False)
+        leads_find()
+        leads_list(limit=5, include_decided=False, as_json=False)
+        out.print("Analyse de liens : faisceau graph key-persons, faisceau graph neighbours ID, "
+                  "faisceau graph path ID1 ID2 ; exports : faisceau export ftm|gexf|graphml|i2",
+                  highlight=False)
 
 
 # --- The review queue ------------------------------------------------------------------------
