@@ -16,8 +16,10 @@ Target (issue 6): >= 0.8 of the planted heads in the top 3 by centrality in thei
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -63,10 +65,10 @@ def main() -> None:
         else:
             world = args.world
             params = world_params(args)
-            meta = orjson.loads((world / "world.json").read_bytes())
-            params = params.__class__(**{**params.__dict__,
-                                         **{k: meta[k] for k in ("scale", "days", "seed")
-                                            if k in meta}})
+            meta = orjson.loads((world / "world.json").read_bytes())["params"]
+            params = dataclasses.replace(
+                params, scale=meta["scale"], days=meta["days"], seed=meta["seed"],
+                start=date.fromisoformat(meta["start"]))
         if not (world / "intel" / "csv" / "cases.csv").exists() or args.world is None:
             write_behind(world, params.seed, params.start, params.scale)
         print(f"world: {world} (scale {params.scale}, {params.days} days, seed {params.seed})")
