@@ -10,6 +10,7 @@ persons of their community, by PageRank, by betweenness, and by either.
 Target (issue 6): >= 0.8 of the planted heads in the top 3 by centrality in their community.
 
     .venv/bin/python benchmarks/heads_centrality.py --preset demo --scale 0.3 --days 60 --seed 3
+    .venv/bin/python benchmarks/heads_centrality.py --scale 0.3 --days 60 --seed 3 --with-ads
     .venv/bin/python benchmarks/heads_centrality.py --world benchmarks/data/national-year
 """
 
@@ -26,10 +27,14 @@ import orjson
 import polars as pl
 
 from _common import add_world_options, machine, world_params
+from faisceau.cli.main import run_ingest
 from faisceau.config import Settings
+from faisceau.ingest.records import expand_paths
 from faisceau.intel.analysis import EvidenceGraph
 from faisceau.intel.casefiles import import_case_files
+from faisceau.intel.leads import find_leads
 from faisceau.intel.picture import combined_graph
+from faisceau.score.run import detect_and_score
 from faisceau.store import open_store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import write_world
@@ -55,6 +60,9 @@ def main() -> None:
     parser.add_argument("--world", type=Path, default=None,
                         help="an existing world directory (its case files are (re)written)")
     parser.add_argument("--resolution", type=float, default=1.0)
+    parser.add_argument("--with-ads", action="store_true",
+                        help="also ingest the crawl, detect and score, find leads, and "
+                        "analyse the combined graph (case files and monitoring)")
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,9 +86,16 @@ def main() -> None:
         imported = time.perf_counter() - started
         print(f"import: {summary.entities:,} entities, {summary.statements:,} statements, "
               f"{len(summary.set_aside)} set aside, {imported:.1f} s")
+        if args.with_ads:
+            started = time.perf_counter()
+            run_ingest(store, expand_paths([world / "crawl"]))
+            detect_and_score(store)
+            leads = find_leads(store)
+            print(f"ads ingested, detected, scored; {leads.leads:,} leads: "
+                  f"{time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         with store.begin() as conn:
-            nodes, edges = combined_graph(conn, monitoring=False)
+            nodes, edges = combined_graph(conn, monitoring=args.with_ads)
         graph = EvidenceGraph.from_frames(nodes, edges)
         built = time.perf_counter() - started
         print(f"graph: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {built:.1f} s")

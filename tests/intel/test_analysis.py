@@ -110,7 +110,9 @@ def test_shortest_path(graph: EvidenceGraph) -> None:
     assert reverse is not None and reverse.nodes == ("p3", "p4", "p1")
     by_phone = graph.shortest_path("p1", "p3", edge_kinds={"uses"})
     assert by_phone is not None and by_phone.nodes == ("p1", "ph1", "p2", "h1", "p3")
-    assert by_phone.edges.filter(pl.col("hop") == 0).height == 2  # two ads share the phone
+    # Every edge of each hop, in hop order: the two ads that share the phone come first.
+    assert by_phone.edges.select("hop", "edge").rows() == [
+        (0, 0), (0, 1), (1, 2), (2, 3), (3, 4)]
     assert graph.shortest_path("p1", "p3", edge_kinds={"uses"}, avoid_kinds={"handle"}) is None
     assert graph.shortest_path("p1", "p3", avoid_kinds={"person"}) is None
     around = graph.shortest_path("p2", "p1", avoid_kinds={"handle"})
@@ -123,6 +125,18 @@ def test_shortest_path(graph: EvidenceGraph) -> None:
     assert graph.shortest_path("q0", "q5", max_degree=5) is None  # only through the hub
     hub = graph.shortest_path("ph0", "q1", max_degree=1)  # endpoints are exempt
     assert hub is not None and hub.nodes == ("ph0", "q1")
+
+
+def test_edge_kinds_filter_the_evidence_returned() -> None:
+    nodes, edges = frames([person("a"), person("b"), person("c")],
+                          [link("a", "b", "pays"), link("a", "b", "family"),
+                           link("b", "c", "family")])
+    graph = EvidenceGraph.from_frames(nodes, edges)
+    path = graph.shortest_path("a", "c", edge_kinds={"family"})
+    assert path is not None and path.edges["kind"].to_list() == ["family", "family"]
+    assert graph.shortest_path("a", "c", edge_kinds={"pays"}) is None
+    paid = graph.neighbours(["a"], 2, edge_kinds={"pays"})
+    assert ids(paid.nodes) == {"a", "b"} and paid.edges["kind"].to_list() == ["pays"]
 
 
 def test_shortest_paths_match_networkx_on_a_random_graph() -> None:

@@ -668,9 +668,10 @@ class EvidenceGraph:
 
         The group is the node's community (``communities``, by default ``communities()``),
         or its connected component when ``within_communities`` is False. Betweenness over the
-        whole graph is out of reach (Brandes' algorithm is O(nodes x edges), about 5 x 10^12
-        steps on a national graph) and would mostly measure which city hub joins which; inside
-        a community it says who bridges the community's parts. It is exact in groups of at
+        whole graph is out of reach (Brandes' algorithm costs one breadth-first search per
+        node: about 65 hours on a national graph, extrapolated from 10 sources) and would
+        mostly rank the city hubs most paths go through; inside a community it says who
+        bridges the community's parts. It is exact in groups of at
         most ``exact_max`` nodes and estimated from ``samples`` random sources in larger ones
         (``betweenness_exact`` False); it counts hops, not weights, and is normalised to the
         share of the group's pairs whose shortest paths go through the node."""
