@@ -33,7 +33,7 @@ from faisceau.ingest.records import expand_paths
 from faisceau.intel.analysis import EvidenceGraph
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
-from faisceau.intel.picture import combined_graph
+from faisceau.intel.picture import combined_graph, shared_infrastructure, without
 from faisceau.score.run import detect_and_score
 from faisceau.store import open_store
 from faisceau.synth.behind import write_behind
@@ -60,6 +60,9 @@ def main() -> None:
     parser.add_argument("--world", type=Path, default=None,
                         help="an existing world directory (its case files are (re)written)")
     parser.add_argument("--resolution", type=float, default=1.0)
+    parser.add_argument("--keep-infrastructure", action="store_true",
+                        help="keep the links of entities outside any case that touch 3 "
+                        "cases or more (picture.shared_infrastructure)")
     parser.add_argument("--with-ads", action="store_true",
                         help="also ingest the crawl, detect and score, find leads, and "
                         "analyse the combined graph (case files and monitoring)")
@@ -96,9 +99,11 @@ def main() -> None:
         started = time.perf_counter()
         with store.begin() as conn:
             nodes, edges = combined_graph(conn, monitoring=args.with_ads)
-        graph = EvidenceGraph.from_frames(nodes, edges)
+        left_out = [] if args.keep_infrastructure else shared_infrastructure(nodes, edges)
+        graph = EvidenceGraph.from_frames(nodes, without(edges, left_out))
         built = time.perf_counter() - started
-        print(f"graph: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {built:.1f} s")
+        print(f"graph: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {built:.1f} s; "
+              f"shared infrastructure left out: {len(left_out)} entities")
         started = time.perf_counter()
         communities = graph.communities(resolution=args.resolution, seed=0)
         scores = graph.centrality(communities=communities)

@@ -15,9 +15,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import console, fail, opened_store, out, user_errors
 from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
-from faisceau.intel.picture import combined_graph
+from faisceau.intel.picture import combined_graph, shared_infrastructure, without
 
 graph_app = typer.Typer(help="Link analysis over case files and monitoring.",
                         no_args_is_help=True)
@@ -27,9 +27,20 @@ Monitoring = Annotated[bool, typer.Option(
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on standard output.")]
 
 
-def load_graph(monitoring: bool = True) -> EvidenceGraph:
+def load_graph(monitoring: bool = True, *, infrastructure: bool = True) -> EvidenceGraph:
+    """The combined graph; without the shared infrastructure's links if ``infrastructure``
+    is False (``picture.shared_infrastructure``), which is what communities need."""
     with opened_store() as store, store.begin() as conn:
         nodes, edges = combined_graph(conn, monitoring=monitoring)
+    if not infrastructure:
+        left_out = shared_infrastructure(nodes, edges)
+        if left_out:
+            console.print(Text(f"{len(left_out)} entités hors procédure liées à au moins 3 "
+                           "affaires (fournisseurs, plateformes, comptes collecteurs) sont "
+                           "laissées de côté pour les communautés : "
+                           + ", ".join(left_out[:10]) + (" …" if len(left_out) > 10 else "")),
+                      style="dim")
+        edges = without(edges, left_out)
     return EvidenceGraph.from_frames(nodes, edges)
 
 
@@ -159,6 +170,9 @@ def key_persons_command(
     = "pagerank",
     entity: Annotated[str | None, typer.Option(help="Only the community of this entity")]
     = None,
+    keep_infrastructure: Annotated[bool, typer.Option(
+        "--keep-infrastructure", help="Keep the links of entities outside any case that "
+        "touch 3 cases or more (utilities, platforms): they fuse unrelated cases.")] = False,
     monitoring: Monitoring = True,
     as_json: AsJson = False,
 ) -> None:
@@ -167,7 +181,7 @@ def key_persons_command(
     if by not in ("pagerank", "betweenness"):
         raise fail("--by : pagerank ou betweenness")
     with graph_errors():
-        graph = load_graph(monitoring)
+        graph = load_graph(monitoring, infrastructure=keep_infrastructure)
         only = None
         if entity is not None:
             communities = graph.communities()

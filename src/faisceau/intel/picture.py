@@ -254,3 +254,37 @@ def _value_nodes(edges: pl.DataFrame) -> pl.DataFrame:
         label=pl.col("id").str.replace(r"^(phone|email):", ""),
     ).with_columns([pl.lit(None, dtype=t).alias(c) for c, t in NODE_SCHEMA.items()
                     if c not in ("id", "kind", "label")]).select(list(NODE_SCHEMA))
+
+
+# Kinds of entities that can be shared infrastructure: a service every case pays (an
+# electricity supplier, the ad site, a money-transfer service) is a company or an account.
+# Phones and e-mail addresses never are: one shared across cases is a lead, not noise.
+INFRASTRUCTURE_KINDS = ("company", "account")
+
+
+def shared_infrastructure(nodes: pl.DataFrame, edges: pl.DataFrame, *,
+                          min_cases: int = 3) -> list[str]:
+    """Entities that belong to no case yet touch the entities of ``min_cases`` different
+    cases or more: the utilities, platforms and banks' pooled accounts everyone pays.
+
+    They are real facts, kept for paths and neighbours, but they say nothing about who
+    works with whom: left in, they fuse every case that pays the same supplier into one
+    community and pull centrality towards whoever pays most bills. Community detection and
+    key persons therefore leave them out (measured: docs/benchmarks.md, issue 6)."""
+    ends = pl.concat([edges.select(id="source", other="target"),
+                      edges.select(id="target", other="source")])
+    cases = nodes.select(pl.col("id").alias("other"), pl.col("case_id").alias("other_case"))
+    span = (ends.join(cases, on="other").filter(pl.col("other_case").is_not_null())
+            .group_by("id").agg(cases=pl.col("other_case").n_unique()))
+    candidates = nodes.filter(pl.col("case_id").is_null()
+                              & pl.col("kind").is_in(list(INFRASTRUCTURE_KINDS)))
+    return sorted(candidates.join(span, on="id").filter(pl.col("cases") >= min_cases)["id"]
+                  .to_list())
+
+
+def without(edges: pl.DataFrame, ids: list[str]) -> pl.DataFrame:
+    """The edges that touch none of ``ids``."""
+    if not ids:
+        return edges
+    dropped = pl.Series(ids, dtype=pl.Utf8).implode()
+    return edges.filter(~pl.col("source").is_in(dropped) & ~pl.col("target").is_in(dropped))
