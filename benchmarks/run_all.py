@@ -23,6 +23,7 @@ SCRIPTS = [
     ["weak_evidence.py"],
     ["score_quality.py"],
     ["resolve_febrl.py"],
+    ["casefiles_import.py", "--scale", "0.3", "--days", "60", "--seed", "3"],
     ["resolve_people.py"],
     ["leads_quality.py"],
     ["heads_centrality.py", "--scale", "0.3", "--days", "60", "--seed", "3", "--with-ads"],
