@@ -194,3 +194,18 @@ def test_the_documented_layout_names_every_file_and_required_column() -> None:
         for column in spec.get("required", []):
             assert f"**{column}**" in doc, (name, column)
     assert set(csv_layout()) == set(raw["files"])
+
+
+def test_importing_again_keeps_who_a_record_was_resolved_to(store_settings: Settings,
+                                                             tmp_path: Path) -> None:
+    from faisceau.intel.people import judge
+
+    csv_dir = _small_files(tmp_path)
+    store = open_store(store_settings)
+    import_case_files(store, [csv_dir])
+    judge(store, "K1-P2", "K1-P6", "positive", "analyste-test", "même personne (test)")
+    import_case_files(store, [csv_dir])
+    with store.begin() as conn:
+        canonical = dict(conn.execute(select(intel_entity.c.id, intel_entity.c.canonical_id)
+                                      .where(intel_entity.c.id.in_(["K1-P2", "K1-P6"]))).all())
+    assert canonical == {"K1-P2": "K1-P2", "K1-P6": "K1-P2"}

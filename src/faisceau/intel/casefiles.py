@@ -354,6 +354,9 @@ STATEMENT_COLUMNS = ("id", "entity_id", "schema", "prop", "prop_type", "value",
                      "first_seen", "last_seen")
 
 
+_MINOR, _FIRST, _LAST = (ENTITY_COLUMNS.index(c) for c in ("minor", "first_date", "last_date"))
+
+
 class _Batch:
     def __init__(self) -> None:
         self.statements: dict[str, tuple[Any, ...]] = {}
@@ -368,9 +371,9 @@ def _merge_entity_rows(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any,
     """Two records of one entity (a person and her phones, or a corrected re-import): the
     newer one's values where it has them, the older one's elsewhere."""
     merged = [b if b not in (None, "") else a for a, b in zip(old, new, strict=True)]
-    merged[6] = bool(old[6] or new[6])  # minor
-    merged[10] = min((d for d in (old[10], new[10]) if d), default=None)
-    merged[11] = max((d for d in (old[11], new[11]) if d), default=None)
+    merged[_MINOR] = bool(old[_MINOR] or new[_MINOR])
+    merged[_FIRST] = min((d for d in (old[_FIRST], new[_FIRST]) if d), default=None)
+    merged[_LAST] = max((d for d in (old[_LAST], new[_LAST]) if d), default=None)
     return tuple(merged)
 
 
@@ -468,7 +471,8 @@ def _write(store: Store, batch: _Batch, summary: ImportSummary) -> None:
 
 def _upsert_entities(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert new entities; for known ones, fill what the new record knows and the old did
-    not, and widen the dates. The resolved person (``canonical_id``) is never touched."""
+    not, and widen the dates. The resolved person (``canonical_id``) is never updated: it is
+    resolution's, not the import's."""
     if not rows:
         return
     existing = {r[0]: r for r in fetch_in(
@@ -478,7 +482,7 @@ def _upsert_entities(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     for row in rows:
         old = existing.get(row[0])
         if old is not None:
-            row = (*_merge_entity_rows(tuple(old), row)[:12], old[12], row[13])
+            row = _merge_entity_rows(tuple(old), row)
         merged.append(row)
     upsert_rows(conn, "intel_entity", "id", ENTITY_COLUMNS, merged,
                 update=[c for c in ENTITY_COLUMNS if c not in ("id", "canonical_id")])
