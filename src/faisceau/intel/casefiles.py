@@ -521,7 +521,9 @@ def _fill_provenance(store: Store) -> None:
         conn.execute(text(
             "UPDATE intel_entity SET case_id = (SELECT MIN(e.case_id) FROM intel_statement r "
             "JOIN intel_entity e ON e.id = r.value WHERE r.entity_id = intel_entity.id "
-            f"AND r.prop_type = 'entity') WHERE case_id IS NULL AND schema IN ({links})"))
+            # `|| ''` keeps SQLite off the (prop_type, value) index, which would scan every
+            # entity-valued statement for each link instead of the link's own statements.
+            f"AND r.prop_type || '' = 'entity') WHERE case_id IS NULL AND schema IN ({links})"))
         conn.execute(text(
             "UPDATE intel_statement SET case_id = (SELECT e.case_id FROM intel_entity e "
             "WHERE e.id = intel_statement.entity_id) "
