@@ -54,6 +54,14 @@ def _link_ends() -> dict[str, tuple[str, str, str]]:
     return out
 
 
+def _to_date(column: str) -> pl.Expr:
+    """ISO text (a date, a moment, a year or a month) as a date; anything else as null."""
+    text = pl.col(column).str.slice(0, 10)
+    return (pl.when(text.str.len_chars() == 4).then(text + "-01-01")
+            .when(text.str.len_chars() == 7).then(text + "-01")
+            .otherwise(text).str.to_date("%Y-%m-%d", strict=False))
+
+
 def _as_date(value: Any) -> date | None:
     if not value:
         return None
@@ -109,8 +117,7 @@ def _entities(conn: Connection) -> pl.DataFrame:
 def _entity_nodes(entities: pl.DataFrame) -> pl.DataFrame:
     kinds = pl.DataFrame({"schema": list(KINDS), "kind": list(KINDS.values())})
     frame = entities.join(kinds, on="schema", how="inner").with_columns(
-        first=pl.col("first_date").map_elements(_as_date, return_dtype=pl.Date),
-        last=pl.col("last_date").map_elements(_as_date, return_dtype=pl.Date))
+        first=_to_date("first_date"), last=_to_date("last_date"))
     return frame.group_by("canonical_id").agg(
         kind=pl.col("kind").first(),
         label=pl.col("caption").drop_nulls().first(),
@@ -132,9 +139,7 @@ def _edge_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
         "source": pl.Utf8, "target": pl.Utf8, "kind": pl.Utf8, "weight": pl.Float64,
         "first": pl.Utf8, "last": pl.Utf8, "evidence": pl.Utf8})
     return frame.with_columns(
-        count=pl.lit(1, dtype=pl.Int64),
-        first=pl.col("first").map_elements(_as_date, return_dtype=pl.Date),
-        last=pl.col("last").map_elements(_as_date, return_dtype=pl.Date),
+        count=pl.lit(1, dtype=pl.Int64), first=_to_date("first"), last=_to_date("last"),
     ).select(list(EDGE_SCHEMA))
 
 
