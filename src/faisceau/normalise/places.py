@@ -515,6 +515,11 @@ def _reference() -> _Reference:
     return _REFERENCE
 
 
+def departements() -> dict[str, str]:
+    """Every département's official code and name (``{"01": "Ain", ..., "976": "Mayotte"}``)."""
+    return {code: name for code, (name, _region) in sorted(_reference().departements.items())}
+
+
 def departement_name(code: str) -> str:
     """Official name of a département: ``"93"`` -> ``"Seine-Saint-Denis"``. KeyError if unknown.
 

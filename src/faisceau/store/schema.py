@@ -444,3 +444,79 @@ intel_lead_decision = Table(
     Column("decided_at", DateTime, nullable=False),
     Index("ix_intel_lead_decision_lead", "lead_id"),
 )
+
+# -- Sharing under need-to-know (``faisceau.share``) ----------------------------------------
+#
+# Units (the central office, one per département, partners), accounts with a role and a
+# unit, sharing groups of units, the distribution level of each record, and the consultation
+# log (Directive 2016/680, art. 25), hash-chained and append-only.
+
+share_unit = Table(
+    "share_unit",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # central, territorial, partner
+    Column("departement", String(3)),
+)
+
+share_user = Table(
+    "share_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("login", String(100), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # analyst, referent, investigator, auditor, admin
+    Column("unit", String(32), ForeignKey("share_unit.code"), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+share_group = Table(
+    "share_group",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+share_group_member = Table(
+    "share_group_member",
+    metadata,
+    Column("group_name", String(100), ForeignKey("share_group.name"), primary_key=True),
+    Column("unit", String(32), ForeignKey("share_unit.code"), primary_key=True),
+)
+
+# A record's distribution (MISP's levels): own_unit, with_central, all_units, group. A
+# record without a row has its kind's default (``share/distribution.toml``).
+share_distribution = Table(
+    "share_distribution",
+    metadata,
+    Column("record_kind", String(16), primary_key=True),  # network, case, entity, lead
+    Column("record_id", String(128), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("owner_unit", String(32), nullable=False),
+    Column("group_name", String(100)),
+    Column("set_by", String(100), nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
+consultation_log = Table(
+    "consultation_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("login", String(100), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("action", String(16), nullable=False),  # view, search, export, denied
+    Column("record_kind", String(16), nullable=False),
+    Column("record_id", Text, nullable=False),
+    Column("detail", Text),  # JSON: the query, filters, what was exported
+    Column("reason", Text),  # the reason the user gave (victims, minors)
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),  # sha256(prev_hash + the entry)
+    Index("ix_consultation_log_record", "record_kind", "record_id"),
+    Index("ix_consultation_log_login", "login", "at"),
+)

@@ -1,0 +1,117 @@
+"""``faisceau units | users | audit``: units and accounts, and the consultation log for the
+auditor (verify its chain, list it, export it)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.share.access import ROLES
+from faisceau.share.accounts import AccountError, create_user, list_users, seed_units
+from faisceau.share.audit import FIELDS, entries, verify
+from faisceau.store.schema import share_unit
+
+units_app = typer.Typer(help="Units: the central office and the territorial units.",
+                        no_args_is_help=True)
+users_app = typer.Typer(help="Accounts: a role and a unit each.", no_args_is_help=True)
+audit_app = typer.Typer(help="The consultation log (who saw what, when, why).",
+                        no_args_is_help=True)
+
+
+@units_app.command("seed")
+def units_seed() -> None:
+    """Create the central office and one territorial unit per département (idempotent)."""
+    with user_errors(), opened_store() as store:
+        added = seed_units(store)
+    out.print(f"{added} unités créées.")
+
+
+@units_app.command("list")
+def units_list() -> None:
+    """The units."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        rows = conn.execute(share_unit.select().order_by(share_unit.c.code)).all()
+    table = Table(title="Unités")
+    for column in ("code", "nom", "type", "département"):
+        table.add_column(column)
+    for code, name, kind, dep in rows:
+        table.add_row(code, Text(name), kind, dep or "")
+    out.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[str, typer.Argument(help="The login")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    unit: Annotated[str, typer.Option(help="The unit's code (OCRTEH, DEP-75...)")],
+    name: Annotated[str | None, typer.Option(help="Full name")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (else "
+        "FAISCEAU_PASSWORD, else a prompt).")] = False,
+) -> None:
+    """Create an account (password hashed with argon2id, at least 12 characters)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("FAISCEAU_PASSWORD") or typer.prompt(
+            "Mot de passe", hide_input=True, confirmation_prompt=True)
+    with user_errors(), opened_store() as store:
+        try:
+            user = create_user(store, login, password, role, unit, name)
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+    out.print(Text(f"Compte {user.login} créé : {user.role}, {user.unit}."))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """The accounts (never their passwords)."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        users = list_users(conn)
+    table = Table(title="Comptes")
+    for column in ("identifiant", "nom", "rôle", "unité", "actif"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(u.login, Text(u.name), u.role, u.unit, "oui" if u.active else "non")
+    out.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the log's hash chain; exit status 1 if an entry was changed or removed."""
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        result = verify(conn)
+    if result.broken_at is None:
+        out.print(f"Journal intègre : {result.entries} entrées, chaînage vérifié.")
+        return
+    out.print(Text(f"Journal ALTÉRÉ à l'entrée {result.broken_at} : {result.reason}.",
+                   style="bold red"))
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file")],
+    login: Annotated[str | None, typer.Option(help="Only this user's consultations")] = None,
+    record: Annotated[str | None, typer.Option(help="Only this record (its id)")] = None,
+) -> None:
+    """The log as CSV (UTF-8, `;`), with each entry's hashes, for the auditor."""
+    with user_errors(), opened_store() as store, store.begin() as conn, \
+            open(out_file, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["id", *FIELDS, "prev_hash", "hash"])
+        count = 0
+        for e in entries(conn, login=login, record_id=record):
+            writer.writerow([e.id, e.at.isoformat(), e.login, e.unit, e.action,
+                             e.record_kind, e.record_id, e.detail or "", e.reason or "",
+                             e.prev_hash, e.hash])
+            count += 1
+    out.print(f"{count} entrées exportées vers {out_file}")

@@ -1,0 +1,116 @@
+"""Who may see which record: the one place where need-to-know is decided, for pages, the API
+and exports alike.
+
+A record has a distribution level (``share_distribution``, or its kind's default in
+``distribution.toml``) and an owning unit. A viewer sees it when:
+
+- ``own_unit``: the viewer belongs to the owning unit;
+- ``with_central``: the owning unit, or the central office;
+- ``all_units``: any unit;
+- ``group``: the owning unit, or a unit of the named sharing group.
+
+Auditors read the consultation log, not the records; administrators manage accounts, units
+and groups and see records by the same rules as everyone (their unit's).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from sqlalchemy.engine import Connection
+
+from faisceau.store.bulk import fetch, fetch_in, mark
+
+LEVELS = ("own_unit", "with_central", "all_units", "group")
+ROLES = ("analyst", "referent", "investigator", "auditor", "admin")
+# Roles that consult records at all (the auditor reads the log; the administrator, accounts).
+READERS = ("analyst", "referent", "investigator", "admin")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    login: str
+    role: str
+    unit: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    level: str
+    owner_unit: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    defaults: Mapping[str, str]
+    central_unit: str
+
+
+@cache
+def policy() -> Policy:
+    raw = tomllib.loads((resources.files(__package__) / "distribution.toml").read_text("utf-8"))
+    defaults = dict(raw["defaults"])
+    for kind, level in defaults.items():
+        if level not in LEVELS or level == "group":
+            raise ValueError(f"distribution.toml: {kind} = {level!r} is not a default level")
+    return Policy(defaults=defaults, central_unit=str(raw["central"]["unit"]))
+
+
+def can_see(viewer: Viewer, distribution: Distribution) -> bool:
+    """The need-to-know rule (see the module's docstring)."""
+    if viewer.role not in READERS:
+        return False
+    if viewer.unit == distribution.owner_unit:
+        return True
+    level = distribution.level
+    if level == "all_units":
+        return True
+    if level == "with_central":
+        return viewer.unit == policy().central_unit
+    if level == "group":
+        return distribution.group is not None and distribution.group in viewer.groups
+    return False
+
+
+def default_distribution(kind: str, owner_unit: str | None) -> Distribution:
+    """A record's distribution when none was set: its kind's default, owned by its unit (or
+    the central office when the record has none, as monitoring's records)."""
+    level = policy().defaults.get(kind, "own_unit")
+    return Distribution(level, owner_unit or policy().central_unit)
+
+
+def distributions(conn: Connection, kind: str, ids: Sequence[str],
+                  owners: Mapping[str, str | None] | None = None) -> dict[str, Distribution]:
+    """The distribution of each record (set, or the default with ``owners``' unit)."""
+    rows = _set_distributions(conn, kind, ids)
+    out = {rid: Distribution(level, owner, group) for rid, level, owner, group in rows}
+    for rid in ids:
+        if rid not in out:
+            out[rid] = default_distribution(kind, (owners or {}).get(rid))
+    return out
+
+
+def _set_distributions(conn: Connection, kind: str,
+                       ids: Sequence[str]) -> list[tuple[str, str, str, str | None]]:
+    rows = fetch_in(conn, "SELECT record_id, level, owner_unit, group_name, record_kind "
+                    "FROM share_distribution", "record_id", list(ids))
+    return [(r[0], r[1], r[2], r[3]) for r in rows if r[4] == kind]
+
+
+def visible(conn: Connection, viewer: Viewer, kind: str, ids: Sequence[str],
+            owners: Mapping[str, str | None] | None = None) -> list[str]:
+    """The ``ids`` the viewer may see, in their order."""
+    seen = distributions(conn, kind, ids, owners)
+    return [rid for rid in ids if can_see(viewer, seen[rid])]
+
+
+def groups_of(conn: Connection, unit: str) -> frozenset[str]:
+    rows = fetch(conn, f"SELECT group_name FROM share_group_member WHERE unit = {mark(conn)}",
+                 (unit,))
+    return frozenset(r[0] for r in rows)

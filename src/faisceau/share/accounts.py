@@ -1,0 +1,124 @@
+"""Units and accounts: the central office and one unit per département (seeded from the
+official list of départements), accounts with a role and a unit, passwords hashed with
+argon2id, and a lock after repeated failed logins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from faisceau.normalise.places import departements
+from faisceau.share.access import ROLES, Viewer, groups_of, policy
+from faisceau.store import Store
+from faisceau.store.bulk import utc_now
+from faisceau.store.schema import share_unit, share_user
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 12
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A refused account operation, in French (the user reads it)."""
+
+
+@dataclass(frozen=True)
+class User:
+    login: str
+    name: str
+    role: str
+    unit: str
+    active: bool
+
+    def viewer(self, conn: Connection) -> Viewer:
+        return Viewer(self.login, self.role, self.unit, groups_of(conn, self.unit))
+
+
+def territorial_unit(departement: str) -> str:
+    return f"DEP-{departement}"
+
+
+def seed_units(store: Store) -> int:
+    """The central office and one territorial unit per département (idempotent); returns
+    how many were added."""
+    wanted: list[tuple[str, str, str, str | None]] = [
+        (policy().central_unit, "Office central (OCRTEH)", "central", None)]
+    wanted += [(territorial_unit(code), f"Référent territorial {name} ({code})", "territorial",
+                code) for code, name in departements().items()]
+    with store.begin() as conn:
+        known = set(conn.execute(select(share_unit.c.code)).scalars())
+        rows = [dict(code=c, name=n, kind=k, departement=d) for c, n, k, d in wanted
+                if c not in known]
+        if rows:
+            conn.execute(share_unit.insert(), rows)
+    return len(rows)
+
+
+def create_user(store: Store, login: str, password: str, role: str, unit: str,
+                name: str | None = None) -> User:
+    if role not in ROLES:
+        raise AccountError(f"rôle inconnu : {role} (rôles : {', '.join(ROLES)})")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD} caractères)")
+    with store.begin() as conn:
+        if conn.execute(select(share_unit.c.code).where(share_unit.c.code == unit)).first() \
+                is None:
+            raise AccountError(f"unité inconnue : {unit} (faisceau units seed)")
+        if conn.execute(select(share_user.c.id).where(share_user.c.login == login)).first():
+            raise AccountError(f"identifiant déjà pris : {login}")
+        conn.execute(share_user.insert().values(
+            login=login, name=name or login, password_hash=_hasher.hash(password), role=role,
+            unit=unit, active=True, failed_logins=0, locked_until=None,
+            created_at=utc_now()))
+    return User(login, name or login, role, unit, True)
+
+
+def get_user(conn: Connection, login: str) -> User | None:
+    row = conn.execute(select(share_user.c.login, share_user.c.name, share_user.c.role,
+                              share_user.c.unit, share_user.c.active)
+                       .where(share_user.c.login == login)).first()
+    return None if row is None else User(*row)
+
+
+def list_users(conn: Connection) -> list[User]:
+    rows = conn.execute(select(share_user.c.login, share_user.c.name, share_user.c.role,
+                               share_user.c.unit, share_user.c.active)
+                        .order_by(share_user.c.login))
+    return [User(*r) for r in rows]
+
+
+def authenticate(store: Store, login: str, password: str,
+                 now: datetime | None = None) -> User | None:
+    """The user if the password is right and the account active and not locked; failures
+    are counted, and the account locks for ``LOCK_MINUTES`` after ``MAX_FAILED_LOGINS``."""
+    now = now or utc_now()
+    with store.begin() as conn:
+        row = conn.execute(select(share_user.c.password_hash, share_user.c.active,
+                                  share_user.c.failed_logins, share_user.c.locked_until)
+                           .where(share_user.c.login == login)).first()
+        if row is None:
+            _hasher.hash(password)  # same time as for a known login: no account probing
+            return None
+        stored, active, failed, locked_until = row
+        if not active or (locked_until is not None and locked_until > now):
+            return None
+        try:
+            _hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            failed += 1
+            lock = now + timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILED_LOGINS \
+                else None
+            conn.execute(update(share_user).where(share_user.c.login == login).values(
+                failed_logins=0 if lock else failed, locked_until=lock))
+            return None
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        if _hasher.check_needs_rehash(stored):
+            values["password_hash"] = _hasher.hash(password)
+        conn.execute(update(share_user).where(share_user.c.login == login).values(**values))
+        return get_user(conn, login)

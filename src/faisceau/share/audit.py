@@ -1,0 +1,120 @@
+"""The consultation log (Directive (EU) 2016/680, art. 25): who viewed, searched or exported
+which personal data, when, and why for sensitive views (victims, minors).
+
+Each entry's ``hash`` is SHA-256 of the previous entry's hash and the entry itself (its
+fields as canonical JSON), starting from 64 zeros: changing, removing or inserting an entry
+breaks every hash after it, which ``verify`` finds. The store also refuses UPDATE and
+DELETE on the table (migration 0005). Entries are appended under a lock so that two writers
+cannot both chain onto the same previous entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from faisceau.share.access import Viewer
+from faisceau.store.bulk import fetch, mark, utc_now
+
+GENESIS = "0" * 64
+ACTIONS = ("view", "search", "export", "denied")
+FIELDS = ("at", "login", "unit", "action", "record_kind", "record_id", "detail", "reason")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    login: str
+    unit: str
+    action: str
+    record_kind: str
+    record_id: str
+    detail: str | None
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+
+def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash and the entry's fields (canonical JSON, times in ISO)."""
+    canonical = orjson.dumps({k: values[k] for k in FIELDS}, default=str,
+                             option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('consultation_log'))"))
+    else:  # SQLite: the first write takes the database's write lock for the transaction
+        conn.execute(text("UPDATE share_unit SET code = code WHERE 0"))
+
+
+def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, record_id: str,
+           *, detail: Any = None, reason: str | None = None,
+           at: datetime | None = None) -> str:
+    """Append one entry in the caller's transaction; returns its hash."""
+    if action not in ACTIONS:
+        raise ValueError(f"action inconnue : {action}")
+    _lock(conn)
+    last = fetch(conn, "SELECT hash FROM consultation_log ORDER BY id DESC LIMIT 1", ())
+    prev = last[0][0] if last else GENESIS
+    values: dict[str, Any] = {
+        "at": (at or utc_now()).replace(microsecond=0), "login": viewer.login,
+        "unit": viewer.unit, "action": action, "record_kind": record_kind,
+        "record_id": record_id,
+        "detail": None if detail is None else orjson.dumps(detail, default=str,
+                                                           option=orjson.OPT_SORT_KEYS).decode(),
+        "reason": reason}
+    digest = entry_hash(prev, {**values, "at": values["at"].isoformat()})
+    marks = ", ".join([mark(conn)] * (len(FIELDS) + 2))
+    conn.exec_driver_sql(
+        f"INSERT INTO consultation_log ({', '.join(FIELDS)}, prev_hash, hash) VALUES ({marks})",
+        (*[values[k] for k in FIELDS], prev, digest))
+    return digest
+
+
+def entries(conn: Connection, *, login: str | None = None, record_kind: str | None = None,
+            record_id: str | None = None) -> Iterator[Entry]:
+    """Entries in order, optionally for one user or one record."""
+    where, params = [], []
+    for column, value in (("login", login), ("record_kind", record_kind),
+                          ("record_id", record_id)):
+        if value is not None:
+            where.append(f"{column} = {mark(conn)}")
+            params.append(value)
+    sql = (f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM consultation_log"
+           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+    for row in fetch(conn, sql, tuple(params)):
+        at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
+        yield Entry(int(row[0]), at, *row[2:])
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    broken_at: int | None  # the first entry whose hash does not follow, or None
+    reason: str | None
+
+
+def verify(conn: Connection) -> Verification:
+    """Recompute the chain from the start; the first entry that does not follow is named."""
+    prev = GENESIS
+    count = 0
+    for entry in entries(conn):
+        count += 1
+        if entry.prev_hash != prev:
+            return Verification(count, entry.id, "le chaînage ne suit pas l'entrée précédente")
+        values = {k: getattr(entry, k) for k in FIELDS}
+        values["at"] = entry.at.replace(microsecond=0).isoformat()
+        if entry_hash(prev, values) != entry.hash:
+            return Verification(count, entry.id, "le contenu ne correspond pas à son empreinte")
+        prev = entry.hash
+    return Verification(count, None, None)
