@@ -122,3 +122,44 @@ def test_cli_creates_accounts_and_verifies_the_log(store_env: dict[str, str]) ->
                            check=False)
     assert refused.returncode == 2 and "rôle inconnu" in refused.stderr
     assert "intègre" in run_faisceau(["audit", "verify"], store_env).stdout
+
+
+def test_retention_erases_people_whose_time_is_up_and_keeps_live_ones(
+        store_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from faisceau.intel.casefiles import import_case_files
+    from faisceau.intel.people import judge
+    from faisceau.share.retention import apply_retention
+    from faisceau.store.schema import intel_entity, intel_statement
+
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    (csv_dir / "cases.csv").write_text(
+        "affaire_id;numero_procedure;unite_code;date_ouverture;date_cloture;statut\n"
+        "OLD;2014/SD-13/1;SD-13;2014-01-01;2015-06-01;clôturée\n"
+        "LIVE;2026/SD-13/2;SD-13;2026-01-01;;ouverte\n", encoding="utf-8")
+    (csv_dir / "people.csv").write_text(
+        "personne_id;affaire_id;categorie;role;nom;prenom\n"
+        "OLD-S;OLD;suspect;proxénète;Martin;Paul\n"
+        "OLD-V;OLD;victime;;Durand;Léa\n"
+        "OLD-W;OLD;témoin;client;Blanc;Marc\n"
+        "OLD-W2;OLD;témoin;voisin;Noir;Luc\n"
+        "LIVE-W;LIVE;témoin;voisin;Noir;Luc\n", encoding="utf-8")
+    store = open_store(store_settings)
+    import_case_files(store, [csv_dir])
+    judge(store, "LIVE-W", "OLD-W2", "positive", "analyste-test", "même voisin")
+    today = date(2026, 11, 28)
+    dry = apply_retention(store, today, dry_run=True)
+    assert dry.due == {"witness": 1} and dry.kept_as_resolved == 1
+    with store.begin() as conn:
+        before = conn.execute(select(intel_entity.c.id)).scalars().all()
+    assert "OLD-W" in before
+    done = apply_retention(store, today, dry_run=False)
+    with store.begin() as conn:
+        after = set(conn.execute(select(intel_entity.c.id)).scalars())
+        left = conn.execute(select(intel_statement.c.entity_id).where(
+            intel_statement.c.entity_id.in_(["OLD-W", "OLD-W-party"]))).all()
+    assert done.erased_entities == 2  # the witness and her link to the case
+    assert "OLD-W" not in after and "OLD-W-party" not in after and left == []
+    assert {"OLD-S", "OLD-V", "OLD-W2", "LIVE-W"} <= after

@@ -115,3 +115,36 @@ def audit_export(
                              e.prev_hash, e.hash])
             count += 1
     out.print(f"{count} entrées exportées vers {out_file}")
+
+
+retention_app = typer.Typer(help="Retention: erase case-file data whose time is up.",
+                            no_args_is_help=True)
+
+
+@retention_app.command("apply")
+def retention_apply(
+    erase: Annotated[bool, typer.Option(
+        "--erase", help="Erase for real (by default, only say what would be erased).")]
+    = False,
+    today: Annotated[str | None, typer.Option(help="Reference date (ISO), default today")]
+    = None,
+) -> None:
+    """Apply the retention periods of share/retention.toml to case-file people."""
+    from datetime import date
+
+    from faisceau.share.retention import apply_retention
+
+    with user_errors(), opened_store() as store:
+        try:
+            when = date.fromisoformat(today) if today else None
+        except ValueError:
+            raise fail(f"date illisible : {today}") from None
+        summary = apply_retention(store, when, dry_run=not erase)
+    due = ", ".join(f"{c} {n}" for c, n in sorted(summary.due.items())) or "aucune"
+    out.print(Text(f"Fiches arrivées à échéance : {due} ; gardées car la même personne est "
+                   f"dans un dossier vivant : {summary.kept_as_resolved}."))
+    if summary.dry_run:
+        out.print("Rien n'a été effacé (faisceau retention apply --erase pour effacer).")
+    else:
+        out.print(f"Effacées : {summary.erased_entities} entités, "
+                  f"{summary.erased_statements} déclarations.")

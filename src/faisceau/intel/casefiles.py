@@ -506,7 +506,7 @@ def _set_aside(conn: Connection, rejected: list[SetAside]) -> None:
 
 
 @cache
-def _link_schemata() -> tuple[str, ...]:
+def link_schemata() -> tuple[str, ...]:
     """Schemata that are links between two entities (Ownership, Family, UnknownLink...)."""
     return tuple(sorted(name for name, schema in model.schemata.items() if schema.edge))
 
@@ -516,7 +516,7 @@ def _fill_provenance(store: Store) -> None:
     with no date of its own takes its case's opening date: set-based, after each import,
     because a file may name a case before the cases' file is read. A link with no case of
     its own (an FtM Ownership) takes the case of an entity it links."""
-    links = ", ".join(f"'{name}'" for name in _link_schemata())
+    links = ", ".join(f"'{name}'" for name in link_schemata())
     with store.begin() as conn:
         conn.execute(text(
             "UPDATE intel_entity SET case_id = (SELECT MIN(e.case_id) FROM intel_statement r "
