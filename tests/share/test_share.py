@@ -163,3 +163,12 @@ def test_retention_erases_people_whose_time_is_up_and_keeps_live_ones(
     assert done.erased_entities == 2  # the witness and her link to the case
     assert "OLD-W" not in after and "OLD-W-party" not in after and left == []
     assert {"OLD-S", "OLD-V", "OLD-W2", "LIVE-W"} <= after
+
+
+def test_case_files_belong_to_the_central_office_or_their_departement() -> None:
+    from faisceau.share.access import owning_unit
+
+    assert owning_unit("OCRTEH", "13") == CENTRAL
+    assert owning_unit("SD-13", "13") == OWNER
+    assert owning_unit("BPM-2A", "2A") == "DEP-2A"
+    assert owning_unit(None, None) == CENTRAL

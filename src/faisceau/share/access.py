@@ -114,3 +114,13 @@ def groups_of(conn: Connection, unit: str) -> frozenset[str]:
     rows = fetch(conn, f"SELECT group_name FROM share_group_member WHERE unit = {mark(conn)}",
                  (unit,))
     return frozenset(r[0] for r in rows)
+
+
+def owning_unit(holding_unit: str | None, departement: str | None) -> str:
+    """The unit that owns a case-file record: the central office for its own cases, else the
+    territorial unit of the case's département (the local service that holds the file, such
+    as ``SD-13`` or ``BR-13``, answers to it); the central office when neither is known."""
+    central = policy().central_unit
+    if holding_unit == central or not departement:
+        return central
+    return f"DEP-{departement}"
