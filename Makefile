@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/faisceau demo
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
 test: lint

@@ -30,6 +30,7 @@ from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
 from faisceau.cli.leads import leads_app, leads_find, leads_list
 from faisceau.cli.people import people_app, resolve_command
+from faisceau.cli.serve import register as register_serve
 from faisceau.cli.share import audit_app, retention_app, units_app, users_app
 from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
@@ -80,6 +81,7 @@ app.add_typer(units_app, name="units")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+register_serve(app)
 
 def _progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),

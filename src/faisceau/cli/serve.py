@@ -1,0 +1,37 @@
+"""``faisceau serve``: the web application (``faisceau.web``) with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from faisceau.cli.common import console, user_errors
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web application (pages in French and JSON API) on the store of
+    FAISCEAU_HOME / FAISCEAU_DATABASE_URL. Behind HTTPS, set FAISCEAU_HTTPS_ONLY=1."""
+    import uvicorn
+
+    from faisceau.web.app import create_app
+
+    with user_errors():
+        app = create_app()
+    if host not in LOOPBACK:
+        console.print("faisceau: attention : l'application écoute sur une adresse du réseau ; "
+                      "ne l'exposer que derrière HTTPS (FAISCEAU_HTTPS_ONLY=1).",
+                      markup=False, highlight=False)
+    # The client address is the socket's: the login rate limit must not trust a forwarded
+    # header that anyone can set.
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``faisceau serve`` to the command line."""
+    app.command("serve")(serve)
