@@ -31,6 +31,7 @@ from faisceau.cli.graph import graph_app
 from faisceau.cli.leads import leads_app, leads_find, leads_list
 from faisceau.cli.people import people_app, resolve_command
 from faisceau.cli.serve import register as register_serve
+from faisceau.cli.serve import serve
 from faisceau.cli.share import audit_app, retention_app, units_app, users_app
 from faisceau.evaluate.report import evaluate_paths, render
 from faisceau.export.ads import write_ads
@@ -56,6 +57,7 @@ from faisceau.score.review import (
 )
 from faisceau.score.run import ScoreSummary, detect_and_score, score
 from faisceau.score.settings import load_settings as load_score_settings
+from faisceau.share.accounts import DEMO_PASSWORD, ensure_demo_accounts
 from faisceau.store import Store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
@@ -409,6 +411,9 @@ def evaluate(
 def demo(
     data_dir: Annotated[Path, typer.Option("--data", help="Where to write the synthetic crawl.")]
     = Path("demo-data"),
+    serve_after: Annotated[bool, typer.Option(
+        "--serve", help="Then serve the web application on http://127.0.0.1:8000 "
+        "(until interrupted).")] = False,
 ) -> None:
     """Generate the demo world, ingest it, link its ads into networks, score them, and show
     the largest networks and the top of the review queue; import the world's case files,
@@ -441,6 +446,14 @@ def demo(
         out.print("Analyse de liens : faisceau graph key-persons, faisceau graph neighbours ID, "
                   "faisceau graph path ID1 ID2 ; exports : faisceau export ftm|gexf|graphml|i2",
                   highlight=False)
+        with opened_store() as store:
+            accounts = ensure_demo_accounts(store)
+        out.print(Text("Application web : faisceau serve (ou faisceau demo --serve), puis "
+                       "http://127.0.0.1:8000 ; comptes de démonstration, mot de passe "
+                       f"« {DEMO_PASSWORD} » : "
+                       + ", ".join(f"{u.login} ({u.role}, {u.unit})" for u in accounts)))
+    if serve_after:
+        serve()
 
 
 # --- The review queue ------------------------------------------------------------------------

@@ -122,3 +122,26 @@ def authenticate(store: Store, login: str, password: str,
             values["password_hash"] = _hasher.hash(password)
         conn.execute(update(share_user).where(share_user.c.login == login).values(**values))
         return get_user(conn, login)
+
+
+# Demo accounts, for the synthetic demo world only (printed by ``faisceau demo``).
+DEMO_ACCOUNTS = (
+    ("analyste", "analyst", "OCRTEH", "Analyste de l'office central (démo)"),
+    ("referent13", "referent", "DEP-13", "Référent territorial Bouches-du-Rhône (démo)"),
+    ("enqueteur75", "investigator", "DEP-75", "Enquêteur Paris (démo)"),
+    ("auditeur", "auditor", "OCRTEH", "Délégué à la protection des données (démo)"),
+    ("admin", "admin", "OCRTEH", "Administrateur (démo)"),
+)
+DEMO_PASSWORD = "demo-faisceau-2026"
+
+
+def ensure_demo_accounts(store: Store) -> list[User]:
+    """The demo's units and accounts (idempotent); the same password for all, demo only."""
+    seed_units(store)
+    with store.begin() as conn:
+        known = {u.login for u in list_users(conn)}
+    for login, role, unit, name in DEMO_ACCOUNTS:
+        if login not in known:
+            create_user(store, login, DEMO_PASSWORD, role, unit, name)
+    with store.begin() as conn:
+        return [u for u in list_users(conn) if u.login in {a[0] for a in DEMO_ACCOUNTS}]

@@ -1,0 +1,123 @@
+"""The web application in a real browser: Debian's Chromium driven by Playwright, against
+``faisceau serve``'s application on loopback, over the embedded store of a small world.
+
+What an analyst does: log in, open the review queue, follow a network, record a decision,
+and be refused a page outside their need-to-know. Screenshots are kept in
+``test-artifacts/browser/`` for whoever reads the CI run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from faisceau.config import Settings
+from faisceau.ingest.pipeline import Ingestor
+from faisceau.score.review import history
+from faisceau.score.run import detect_and_score
+from faisceau.share.accounts import DEMO_PASSWORD, ensure_demo_accounts
+from faisceau.store import open_store
+from faisceau.synth.world import Params, write_world
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    import uvicorn
+
+    from faisceau.web.app import create_app
+
+    root = tmp_path_factory.mktemp("browser")
+    write_world(Params(scale=0.01, days=2, seed=3, images=False), root / "world")
+    settings = Settings(home=root / "store", database_url=None)
+    store = open_store(settings)
+    with Ingestor(store, images=False, workers=1).session() as ingestor:
+        ingestor.ingest_paths([root / "world" / "crawl"])
+    detect_and_score(store)
+    ensure_demo_accounts(store)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if web.started:
+            break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", settings
+    web.should_exit = True
+    thread.join(timeout=10)
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _log_in(browser: object, base: str, login: str) -> object:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{base}/file")
+    assert "/connexion" in page.url
+    page.fill("#identifiant", login)
+    page.fill("#mot_de_passe", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_an_analyst_reviews_a_network_and_a_page_outside_need_to_know_is_refused(
+        server: tuple[str, Settings], browser: object) -> None:
+    base, settings = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = _log_in(browser, base, "analyste")
+    page.wait_for_url(f"{base}/file")  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "1-file.png"), full_page=True)  # type: ignore[attr-defined]
+    first = page.locator("a[href^='/reseaux/']").first  # type: ignore[attr-defined]
+    network_id = first.inner_text()
+    first.click()
+    page.wait_for_url(f"{base}/reseaux/{network_id}")  # type: ignore[attr-defined]
+    assert network_id in page.content()  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "2-reseau.png"), full_page=True)  # type: ignore[attr-defined]
+
+    page.check("input[name=decision][value=investigate]")  # type: ignore[attr-defined]
+    page.click("form.decision button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "3-decision.png"), full_page=True)  # type: ignore[attr-defined]
+    store = open_store(settings)
+    with store.begin() as conn:
+        decisions = history(conn, network_id)
+    store.dispose()
+    assert [(d.decision, d.analyst) for d in decisions] == [("investigate", "analyste")]
+
+    # The auditor reads the log, not the records: the network page is refused.
+    auditor = _log_in(browser, base, "auditeur")
+    auditor.wait_for_load_state()  # type: ignore[attr-defined]
+    response = auditor.goto(f"{base}/reseaux/{network_id}")  # type: ignore[attr-defined]
+    assert response is not None and response.status == 403
+    auditor.screenshot(path=str(ARTIFACTS / "4-refus.png"), full_page=True)  # type: ignore[attr-defined]
