@@ -115,6 +115,11 @@ def test_an_analyst_reviews_a_network_and_a_page_outside_need_to_know_is_refused
     store.dispose()
     assert [(d.decision, d.analyst) for d in decisions] == [("investigate", "analyste")]
 
+    # The dashboard's map of France, drawn by the browser from the page itself.
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    assert page.locator("section.carte svg path").count() >= 101  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "0-tableau.png"), full_page=True)  # type: ignore[attr-defined]
+
     # The auditor reads the log, not the records: the network page is refused.
     auditor = _log_in(browser, base, "auditeur")
     auditor.wait_for_load_state()  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from faisceau.score.review import DECISIONS, ReviewError, french_risk
 from faisceau.share.accounts import User, authenticate
@@ -16,11 +17,13 @@ from faisceau.web.api import (
     DECIDERS,
     MAX_QUEUE_LIMIT,
     QUEUE_LIMIT,
+    ads_by_departement,
     dashboard_counts,
     decide,
     network_view,
     queue_view,
 )
+from faisceau.web.maps import choropleth
 from faisceau.web.security import (
     TOO_MANY_LOGINS,
     client_address,
@@ -127,7 +130,10 @@ def logout(request: Request) -> Response:
 def dashboard(request: Request, user: PageUser) -> Response:
     with store_of(request).begin() as conn:
         counts = dashboard_counts(conn)
-    return render(request, "tableau.html", {"counts": counts}, user=user)
+        by_departement = ads_by_departement(conn)
+    carte = Markup(choropleth(by_departement, title="Annonces par département",
+                              unit="annonces"))
+    return render(request, "tableau.html", {"counts": counts, "carte": carte}, user=user)
 
 
 @router.get("/file", response_class=HTMLResponse)
