@@ -14,6 +14,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes (one per core is a good start).")] = 1,
 ) -> None:
     """Serve the web application (pages in French and JSON API) on the store of
     FAISCEAU_HOME / FAISCEAU_DATABASE_URL. Behind HTTPS, set FAISCEAU_HTTPS_ONLY=1."""
@@ -29,7 +31,13 @@ def serve(
                       markup=False, highlight=False)
     # The client address is the socket's: the login rate limit must not trust a forwarded
     # header that anyone can set.
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+        return
+    # Several processes each build the application from the environment (the store, the
+    # secret key: set FAISCEAU_SECRET_KEY, or the key file is shared through the store's home).
+    uvicorn.run("faisceau.web.app:create_app", factory=True, workers=workers, host=host,
+                port=port, proxy_headers=False, server_header=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,44 @@
+"""``faisceau serve`` through the real command line: one process or several workers, the
+login page and the style sheet are served from the store's home, with nothing external."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import faisceau_cmd
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_on_loopback(workers: int, store_env: dict[str, str]) -> None:
+    port = _free_port()
+    env = {**store_env, "FAISCEAU_SECRET_KEY": "une clé de test assez longue pour servir"}
+    server = subprocess.Popen([*faisceau_cmd(), "serve", "--port", str(port), "--workers",
+                               str(workers)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                page = httpx.get(f"{base}/connexion", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("faisceau serve did not answer")
+        assert page.status_code == 200 and "Connexion" in page.text
+        assert httpx.get(f"{base}/static/faisceau.css").status_code == 200
+        assert httpx.get(f"{base}/file", follow_redirects=False).status_code == 303
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
