@@ -25,6 +25,30 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def analyst_name(given: str | None) -> str:
+    """Who acts: the analyst named, else $FAISCEAU_ANALYST, else the session's user; with no
+    name to be found, one error line and exit status 2."""
+    if given is not None:
+        return given
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor the password base
+        raise fail("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST") from None
+
+
+@contextmanager
+def refusals(*errors: type[Exception]) -> Iterator[None]:
+    """A request refused with one of ``errors`` (unknown id, missing reason...): its message
+    on one line, as text (it may quote what the user typed), and exit status 2."""
+    try:
+        yield
+    except errors as exc:
+        raise fail(str(exc)) from None
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Known failures become one line on standard error and exit status 2."""

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import console, fail, opened_store, out, user_errors
+from faisceau.cli.common import console, fail, opened_store, out, refusals, user_errors
 from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
 from faisceau.intel.picture import combined_graph, shared_infrastructure, without
 
@@ -46,11 +46,8 @@ def load_graph(monitoring: bool = True, *, infrastructure: bool = True) -> Evide
 
 @contextmanager
 def graph_errors() -> Iterator[None]:
-    with user_errors():
-        try:
-            yield
-        except UnknownNodeError as exc:
-            raise fail(str(exc)) from None
+    with user_errors(), refusals(UnknownNodeError):
+        yield
 
 
 def _json(value: Any) -> None:

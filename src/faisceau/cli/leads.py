@@ -8,11 +8,8 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import orjson
@@ -20,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
 from faisceau.intel.leads import (
     Lead,
     LeadDecision,
@@ -46,13 +43,9 @@ SCHEMA_WORDS = {"UserAccount": "compte en ligne", "Address": "hébergement",
                 "Image": "image", "Document": "document"}
 
 
-@contextmanager
-def lead_errors() -> Iterator[None]:
+def lead_errors() -> AbstractContextManager[None]:
     """A decision refused (unknown lead, missing reason…): one line, exit status 2."""
-    try:
-        yield
-    except LeadError as exc:
-        raise fail(str(exc)) from None
+    return refusals(LeadError)
 
 
 def _number(value: float, decimals: int = 2) -> str:
@@ -181,17 +174,6 @@ def leads_show(
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _analyst(given: str | None) -> str:
-    """The analyst named, else $FAISCEAU_ANALYST, else the session's user."""
-    if given is not None:
-        return given
-    try:
-        return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
-    except (KeyError, OSError):
-        raise LeadError("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST"
-                        ) from None
-
-
 @leads_app.command("decide")
 def leads_decide(
     lead_id: str,
@@ -209,7 +191,7 @@ def leads_decide(
         if dismiss is not None and reason is not None:
             raise LeadError("le motif d'une piste écartée se donne avec --dismiss MOTIF")
         decision, why = ("confirmed", reason) if confirm else ("dismissed", dismiss)
-        name = _analyst(analyst)
+        name = analyst_name(analyst)
         with opened_store() as store:
             decision_id = decide(store, lead_id, decision, name, why)
             with store.begin() as conn:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from faisceau.cli.cases import cases_app, print_import
-from faisceau.cli.common import console, opened_store, out, user_errors
+from faisceau.cli.common import analyst_name, console, opened_store, out, refusals, user_errors
 from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
 from faisceau.cli.leads import leads_app, leads_find, leads_list
@@ -466,16 +463,9 @@ DECISION_WORDS = {"investigate": "à enquêter", "dismissed": "classé sans suit
                   "known": "déjà connu"}
 
 
-@contextmanager
-def review_errors() -> Iterator[None]:
+def review_errors() -> AbstractContextManager[None]:
     """A decision refused (unknown network, missing reason…): one line, exit status 2."""
-    try:
-        yield
-    except ReviewError as exc:
-        # The message quotes what the user typed: shown as text, never read as markup.
-        console.print(Text.assemble(("faisceau: error:", "bold red"), f" {exc}"),
-                      soft_wrap=True)
-        raise typer.Exit(2) from None
+    return refusals(ReviewError)
 
 
 def _signed(contribution: float) -> str:
@@ -553,17 +543,6 @@ def queue_list(
     print_queue(entries, include_decided=include_decided)
 
 
-def _analyst(given: str | None) -> str:
-    """The analyst named, else $FAISCEAU_ANALYST, else the session's user."""
-    if given is not None:
-        return given
-    try:
-        return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
-    except (KeyError, OSError):  # no user name in the environment nor the password base
-        raise ReviewError("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST"
-                          ) from None
-
-
 def _chosen_decision(investigate: bool, dismiss: str | None, known: str | None,
                      reason: str | None) -> tuple[str, str | None, str | None]:
     """(decision, reason, case reference) from the options; exactly one decision."""
@@ -597,7 +576,7 @@ def queue_decide(
     """Record a decision on a network (never changed afterwards: a new decision is added)."""
     with user_errors(), review_errors():
         decision, why, case_ref = _chosen_decision(investigate, dismiss, known, reason)
-        name = _analyst(analyst)
+        name = analyst_name(analyst)
         with opened_store() as store, store.begin() as conn:
             decision_id = record_decision(conn, network_id, decision, name, reason=why,
                                           case_ref=case_ref)

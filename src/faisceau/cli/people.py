@@ -4,8 +4,7 @@ merges and their undoing, and the resolved person with where each value came fro
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
 from faisceau.intel.people import (
     CATEGORY_LABELS,
     JUDGEMENT_LABELS,
@@ -23,7 +22,6 @@ from faisceau.intel.people import (
     PeopleError,
     ResolutionSummary,
     ReviewItem,
-    analyst_name,
     history,
     judge,
     load_people_settings,
@@ -42,13 +40,9 @@ SOURCE_LABELS = {"splink": "automatique (Splink)", "analyst": "analyste"}
 _SHOWN = {"female": "femme", "male": "homme", "minor": "oui", "adult": "non"}
 
 
-@contextmanager
-def people_errors() -> Iterator[None]:
+def people_errors() -> AbstractContextManager[None]:
     """A refused request (unknown person, missing reason…): one line, exit status 2."""
-    try:
-        yield
-    except PeopleError as exc:
-        raise fail(str(exc)) from None
+    return refusals(PeopleError)
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -223,7 +217,7 @@ def judge_command(
     latest counts); the resolved people are recomputed."""
     with user_errors(), people_errors():
         judgement = _chosen(same, different, unsure)
-        name = analyst_name(analyst)
+        name = analyst_name(analyst or None)
         with opened_store() as store:
             recorded = judge(store, left, right, judgement, name, reason)
             with store.begin() as conn:
@@ -246,7 +240,7 @@ def unmerge_command(
     with user_errors(), people_errors():
         if not (reason or "").strip():
             raise PeopleError("défaire une fusion demande un motif (--reason)")
-        name = analyst_name(analyst)
+        name = analyst_name(analyst or None)
         with opened_store() as store:
             recorded = unmerge(store, entity_id, name, reason or "")
     others = [j.right_id if j.left_id == entity_id else j.left_id for j in recorded]

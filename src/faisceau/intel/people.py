@@ -27,7 +27,6 @@ negative judgements: the history stays.
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 import unicodedata
@@ -816,16 +815,3 @@ def merged_person(conn: Connection, entity_id: str) -> MergedPerson:
                     if j.judgement == "positive" and pair[0] in known and pair[1] in known),
                    key=lambda j: j.id)
     return MergedPerson(entity_id, canonical, members, values, links)
-
-
-def analyst_name(given: str | None = None) -> str:
-    """The analyst named, else $FAISCEAU_ANALYST, else the session's user."""
-    if given:
-        return given
-    import getpass
-
-    try:
-        return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
-    except (KeyError, OSError):
-        raise PeopleError("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST"
-                          ) from None
