@@ -49,6 +49,7 @@ from faisceau.store.bulk import (
     fetch_in,
     insert_rows,
     mark,
+    serialise,
     update_rows,
     utc_now,
 )
@@ -79,7 +80,6 @@ _ENTITY_KEYWORDS = ("category", "case", "status", "role", "minor", "unit", "depa
 _POSTCODE = re.compile(r"\b(\d{5})\b")
 _SPACES = re.compile(r"[\s\-'’.]+")
 # Any constant works; it only has to be the same for every faisceau process.
-_ADVISORY_KEY = 0x7065726F6E6E6573  # "personnes"
 
 
 class PeopleError(ValueError):
@@ -238,16 +238,6 @@ def current_judgements(conn: Connection) -> dict[tuple[str, str], Judgement]:
     return {(r[1], r[2]): _judgement(r) for r in rows}
 
 
-def _serialise(conn: Connection) -> None:
-    """Writers of judgements and canonical ids one at a time, each reading what the previous
-    one committed: an advisory lock on PostgreSQL; on SQLite, a first write takes the
-    database's write lock."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
-    else:
-        conn.exec_driver_sql("UPDATE intel_candidate SET probability = probability WHERE 1 = 0")
-
-
 def recompute_canonical_ids(conn: Connection) -> int:
     """Every Person entity's ``canonical_id`` = the smallest id (code-point order) of its
     connected component under the current positive judgements; returns how many changed.
@@ -347,7 +337,7 @@ def judge(store: Store, left: str, right: str, judgement: str, analyst: str,
         raise PeopleError("un jugement « personnes différentes » demande un motif (--reason)")
     pair = _pair(left, right)
     with store.begin() as conn:
-        _serialise(conn)
+        serialise(conn, "intel_judgement")
         _require_people(conn, pair)
         recorded = _insert_judgement(conn, pair, judgement, _candidate_probability(conn, pair),
                                      ANALYST, name, now or utc_now(), why)
@@ -365,7 +355,7 @@ def unmerge(store: Store, entity_id: str, analyst: str, reason: str, *,
     if not why:
         raise PeopleError("défaire une fusion demande un motif (--reason)")
     with store.begin() as conn:
-        _serialise(conn)
+        serialise(conn, "intel_judgement")
         _require_people(conn, [entity_id])
         links = sorted(pair for pair, j in current_judgements(conn).items()
                        if j.judgement == "positive" and entity_id in pair)
@@ -539,7 +529,7 @@ def resolve_people(store: Store, settings: ResolutionSettings | None = None, *,
         records = person_records(conn)
     scored = _score(records, settings, threads)
     with store.begin() as conn:
-        _serialise(conn)
+        serialise(conn, "intel_judgement")
         _write_candidates(conn, scored)
         current = current_judgements(conn)
         automatic = {s.pair: s for s in scored

@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from faisceau.share.access import Viewer
-from faisceau.store.bulk import fetch, mark, utc_now
+from faisceau.store.bulk import fetch, mark, serialise, utc_now
 
 GENESIS = "0" * 64
 ACTIONS = ("view", "search", "export", "denied")
@@ -50,20 +49,13 @@ def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
 
 
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('consultation_log'))"))
-    else:  # SQLite: the first write takes the database's write lock for the transaction
-        conn.execute(text("UPDATE share_unit SET code = code WHERE 0"))
-
-
 def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, record_id: str,
            *, detail: Any = None, reason: str | None = None,
            at: datetime | None = None) -> str:
     """Append one entry in the caller's transaction; returns its hash."""
     if action not in ACTIONS:
         raise ValueError(f"action inconnue : {action}")
-    _lock(conn)
+    serialise(conn, "consultation_log")
     last = fetch(conn, "SELECT hash FROM consultation_log ORDER BY id DESC LIMIT 1", ())
     prev = last[0][0] if last else GENESIS
     values: dict[str, Any] = {

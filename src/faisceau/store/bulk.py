@@ -237,3 +237,13 @@ def add_counts(conn: Connection, table: str, keys: Sequence[str], counter: str,
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         temp = _copy_to_temp(cursor, table, names, rows, "add")
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} {conflict}")
+
+
+def serialise(conn: Connection, name: str) -> None:
+    """Writers named ``name`` one at a time until the transaction ends, each reading what
+    the previous one committed: a transaction-scoped advisory lock on PostgreSQL; on SQLite,
+    a first write statement, which takes the database's write lock for the transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+    else:
+        conn.exec_driver_sql("UPDATE detect_state SET runs = runs WHERE 1 = 0")

@@ -10,23 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from faisceau.store.migrations.guards import drop_append_only, make_append_only
+
 # Judgements on pairs and decisions on leads are records of what analysts (and the model)
 # decided: the store refuses to change them, as for review decisions.
 _APPEND_ONLY = ("intel_judgement", "intel_lead_decision")
 
-
-def _sqlite_guards(table: str) -> list[str]:
-    return [f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never changed'); END",
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never deleted'); END"]
-
-
-def _postgresql_guards(table: str) -> list[str]:
-    return [f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table}: rows are never changed or deleted'; END $$",
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"]
 
 revision = '0004'
 down_revision = '0003'
@@ -132,21 +121,13 @@ def upgrade() -> None:
     with op.batch_alter_table('intel_statement', schema=None) as batch_op:
         batch_op.create_index('ix_intel_statement_entity', ['entity_id'], unique=False)
         batch_op.create_index('ix_intel_statement_value', ['prop_type', 'value'], unique=False)
-    postgresql = op.get_bind().dialect.name == "postgresql"
     for table in _APPEND_ONLY:
-        for statement in (_postgresql_guards if postgresql else _sqlite_guards)(table):
-            op.execute(statement)
+        make_append_only(table)
 
 
 def downgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
     for table in _APPEND_ONLY:
-        if postgresql:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        drop_append_only(table)
     with op.batch_alter_table('intel_statement', schema=None) as batch_op:
         batch_op.drop_index('ix_intel_statement_value')
         batch_op.drop_index('ix_intel_statement_entity')

@@ -10,23 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from faisceau.store.migrations.guards import drop_append_only, make_append_only
+
 # The consultation log is evidence for the data-protection officer: the store refuses to
 # change or delete its rows (retention is applied by a dedicated, logged procedure).
 _APPEND_ONLY = ("consultation_log",)
 
-
-def _sqlite_guards(table: str) -> list[str]:
-    return [f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never changed'); END",
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never deleted'); END"]
-
-
-def _postgresql_guards(table: str) -> list[str]:
-    return [f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table}: rows are never changed or deleted'; END $$",
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"]
 
 revision = '0005'
 down_revision = '0004'
@@ -97,21 +86,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('login')
     )
-    postgresql = op.get_bind().dialect.name == "postgresql"
     for table in _APPEND_ONLY:
-        for statement in (_postgresql_guards if postgresql else _sqlite_guards)(table):
-            op.execute(statement)
+        make_append_only(table)
 
 
 def downgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
     for table in _APPEND_ONLY:
-        if postgresql:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        drop_append_only(table)
     op.drop_table('share_user')
     op.drop_table('share_group_member')
     op.drop_table('share_unit')
