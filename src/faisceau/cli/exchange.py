@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from faisceau.cli.common import opened_store, out, user_errors
@@ -21,6 +22,11 @@ from faisceau.intel.facts import all_statements
 from faisceau.intel.picture import combined_graph
 
 MONITORING_HELP = "Also the networks of ads, their phones and e-mails, and the leads."
+
+
+def _combined(monitoring: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    with user_errors(), opened_store() as store, store.begin() as conn:
+        return combined_graph(conn, monitoring=monitoring)
 
 
 def register(export_app: typer.Typer) -> None:
@@ -52,8 +58,7 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as GEXF 1.3 (Gephi), with dates for its timeline."""
-        with user_errors(), opened_store() as store, store.begin() as conn:
-            nodes, edges = combined_graph(conn, monitoring=monitoring)
+        nodes, edges = _combined(monitoring)
         counts = write_gexf(nodes, edges, out_file)
         out.print(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
 
@@ -63,8 +68,7 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as GraphML (Gephi, yEd, igraph, networkx)."""
-        with user_errors(), opened_store() as store, store.begin() as conn:
-            nodes, edges = combined_graph(conn, monitoring=monitoring)
+        nodes, edges = _combined(monitoring)
         counts = write_graphml(nodes, edges, out_file)
         out.print(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
 
@@ -74,7 +78,6 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as CSV for i2 Analyst's Notebook (entities and links)."""
-        with user_errors(), opened_store() as store, store.begin() as conn:
-            nodes, edges = combined_graph(conn, monitoring=monitoring)
+        nodes, edges = _combined(monitoring)
         counts = write_i2(nodes, edges, out_dir)
         out.print(f"{counts.nodes} entités et {counts.edges} liens exportés vers {out_dir}")

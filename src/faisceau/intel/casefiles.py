@@ -93,9 +93,20 @@ class FileLayout:
 
 
 @cache
+def _layout_file() -> dict[str, Any]:
+    return dict(yaml.safe_load(
+        (resources.files(__package__) / "csv_layout.yml").read_text("utf-8")))
+
+
+def layout_labels() -> dict[str, dict[str, str]]:
+    """The French labels of the layout's controlled lists (table -> label -> code)."""
+    return dict(_layout_file()["labels"])
+
+
+@cache
 def csv_layout() -> dict[str, FileLayout]:
     """The shipped layout, one entry per file name (without ``.csv``)."""
-    raw = yaml.safe_load((resources.files(__package__) / "csv_layout.yml").read_text("utf-8"))
+    raw = _layout_file()
     labels = raw["labels"]
     layouts = {}
     for name, spec in raw["files"].items():

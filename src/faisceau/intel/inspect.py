@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Connection
 
+from faisceau.intel.casefiles import layout_labels
 from faisceau.store.bulk import fetch, fetch_in, mark
 
 # Directive 2016/680, art. 6: categories of data subjects, shown apart, in this order.
@@ -71,8 +70,7 @@ def role_label(code: str | None) -> str | None:
 @cache
 def _role_labels() -> dict[str, str]:
     out: dict[str, str] = {}
-    raw = yaml.safe_load((resources.files(__package__) / "csv_layout.yml").read_text("utf-8"))
-    for label, code in raw["labels"]["role"].items():
+    for label, code in layout_labels()["role"].items():
         out.setdefault(code, label)
     return out
 
