@@ -9,6 +9,7 @@ except in CI (``CI`` set), where that is a failure.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -76,6 +77,13 @@ def store_env(store_settings: Settings) -> dict[str, str]:
         env["FAISCEAU_DATABASE_URL"] = store_settings.database_url
     env["COLUMNS"] = "200"
     return env
+
+
+def free_port() -> int:
+    """A TCP port free on loopback, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def faisceau_cmd() -> list[str]:

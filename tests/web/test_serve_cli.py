@@ -3,25 +3,18 @@ login page and the style sheet are served from the store's home, with nothing ex
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import faisceau_cmd
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import faisceau_cmd, free_port
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_on_loopback(workers: int, store_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**store_env, "FAISCEAU_SECRET_KEY": "une clé de test assez longue pour servir"}
     server = subprocess.Popen([*faisceau_cmd(), "serve", "--port", str(port), "--workers",
                                str(workers)], env=env, stdout=subprocess.PIPE,
