@@ -23,7 +23,8 @@ from faisceau.share.access import Viewer
 from faisceau.store.bulk import fetch, mark, serialise, utc_now
 
 GENESIS = "0" * 64
-ACTIONS = ("view", "search", "export", "denied")
+# "change": an administrator's change to accounts, units, groups or distributions.
+ACTIONS = ("view", "search", "export", "denied", "change")
 FIELDS = ("at", "login", "unit", "action", "record_kind", "record_id", "detail", "reason")
 
 

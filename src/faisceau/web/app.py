@@ -24,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from faisceau import __version__
 from faisceau.config import Settings, settings_from_env
 from faisceau.store import open_store
-from faisceau.web import api, pages
+from faisceau.web import admin, ads, api, dashboard, entities, journal, pages
 from faisceau.web.security import (
     SESSION_HOURS,
     LoginLimiter,
@@ -126,5 +126,7 @@ def create_app(settings: Settings | None = None, *, https_only: bool | None = No
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    for module in (dashboard, ads, entities, admin, journal):
+        app.include_router(module.router)
     app.include_router(pages.router)
     return app
