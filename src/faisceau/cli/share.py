@@ -16,7 +16,7 @@ from rich.text import Text
 from faisceau.cli.common import fail, opened_store, out, user_errors
 from faisceau.share.access import ROLES
 from faisceau.share.accounts import AccountError, create_user, list_users, seed_units
-from faisceau.share.audit import FIELDS, entries, verify
+from faisceau.share.audit import FIELDS, csv_row, entries, verify
 from faisceau.store.schema import share_unit
 
 units_app = typer.Typer(help="Units: the central office and the territorial units.",
@@ -110,9 +110,7 @@ def audit_export(
         writer.writerow(["id", *FIELDS, "prev_hash", "hash"])
         count = 0
         for e in entries(conn, login=login, record_id=record):
-            writer.writerow([e.id, e.at.isoformat(), e.login, e.unit, e.action,
-                             e.record_kind, e.record_id, e.detail or "", e.reason or "",
-                             e.prev_hash, e.hash])
+            writer.writerow(csv_row(e))
             count += 1
     out.print(f"{count} entrées exportées vers {out_file}")
 

@@ -74,20 +74,74 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
     return digest
 
 
-def entries(conn: Connection, *, login: str | None = None, record_kind: str | None = None,
-            record_id: str | None = None) -> Iterator[Entry]:
-    """Entries in order, optionally for one user or one record."""
-    where, params = [], []
-    for column, value in (("login", login), ("record_kind", record_kind),
-                          ("record_id", record_id)):
+@dataclass(frozen=True)
+class Filters:
+    """What the auditor looks for; None is any. Times are UTC, ``until`` excluded."""
+
+    login: str | None = None
+    unit: str | None = None
+    action: str | None = None
+    record_kind: str | None = None
+    record_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    with_reason: bool = False
+
+
+def _where(conn: Connection, filters: Filters) -> tuple[str, tuple[Any, ...]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("login", filters.login), ("unit", filters.unit),
+                          ("action", filters.action), ("record_kind", filters.record_kind),
+                          ("record_id", filters.record_id)):
         if value is not None:
             where.append(f"{column} = {mark(conn)}")
             params.append(value)
-    sql = (f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM consultation_log"
-           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
-    for row in fetch(conn, sql, tuple(params)):
-        at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
-        yield Entry(int(row[0]), at, *row[2:])
+    if filters.since is not None:
+        where.append(f"at >= {mark(conn)}")
+        params.append(filters.since.replace(tzinfo=None))
+    if filters.until is not None:
+        where.append(f"at < {mark(conn)}")
+        params.append(filters.until.replace(tzinfo=None))
+    if filters.with_reason:
+        where.append("reason IS NOT NULL")
+    return (" WHERE " + " AND ".join(where) if where else ""), tuple(params)
+
+
+def _entry(row: Any) -> Entry:
+    at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
+    return Entry(int(row[0]), at, *row[2:])
+
+
+def entries(conn: Connection, *, login: str | None = None, record_kind: str | None = None,
+            record_id: str | None = None, filters: Filters | None = None) -> Iterator[Entry]:
+    """Entries in order, optionally for one user or one record (or any ``filters``)."""
+    filters = filters or Filters(login=login, record_kind=record_kind, record_id=record_id)
+    where, params = _where(conn, filters)
+    sql = (f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM consultation_log{where} "
+           "ORDER BY id")
+    for row in fetch(conn, sql, params):
+        yield _entry(row)
+
+
+def latest(conn: Connection, filters: Filters, *, limit: int,
+           before_id: int | None = None) -> tuple[list[Entry], int]:
+    """The ``limit`` latest entries matching ``filters`` (older than ``before_id`` when
+    paging back), newest first, and how many match in all."""
+    where, params = _where(conn, filters)
+    count = int(fetch(conn, f"SELECT COUNT(*) FROM consultation_log{where}", params)[0][0])
+    if before_id is not None:
+        where += (" AND " if where else " WHERE ") + f"id < {mark(conn)}"
+        params = (*params, before_id)
+    rows = fetch(conn, f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM consultation_log"
+                 f"{where} ORDER BY id DESC LIMIT {int(limit)}", params)
+    return [_entry(r) for r in rows], count
+
+
+def csv_row(e: Entry) -> list[Any]:
+    """An entry as a row of the CSV export (after ``id``, the FIELDS, then the hashes)."""
+    return [e.id, e.at.isoformat(), e.login, e.unit, e.action, e.record_kind, e.record_id,
+            e.detail or "", e.reason or "", e.prev_hash, e.hash]
 
 
 @dataclass(frozen=True)
