@@ -115,7 +115,8 @@ def audit_export(
     out.print(f"{count} entrées exportées vers {out_file}")
 
 
-retention_app = typer.Typer(help="Retention: erase case-file data whose time is up.",
+retention_app = typer.Typer(help="Retention: erase case-file people and ads whose time "
+                            "is up.",
                             no_args_is_help=True)
 
 
@@ -127,10 +128,11 @@ def retention_apply(
     today: Annotated[str | None, typer.Option(help="Reference date (ISO), default today")]
     = None,
 ) -> None:
-    """Apply the retention periods of share/retention.toml to case-file people."""
+    """Apply the retention periods of share/retention.toml to case-file people and to
+    monitoring's ads (erased ads leave networks, which are linked and scored again)."""
     from datetime import date
 
-    from faisceau.share.retention import apply_retention
+    from faisceau.share.retention import apply_ad_retention, apply_retention
 
     with user_errors(), opened_store() as store:
         try:
@@ -138,11 +140,16 @@ def retention_apply(
         except ValueError:
             raise fail(f"date illisible : {today}") from None
         summary = apply_retention(store, when, dry_run=not erase)
+        ads = apply_ad_retention(store, when, dry_run=not erase)
     due = ", ".join(f"{c} {n}" for c, n in sorted(summary.due.items())) or "aucune"
     out.print(Text(f"Fiches arrivées à échéance : {due} ; gardées car la même personne est "
                    f"dans un dossier vivant : {summary.kept_as_resolved}."))
+    out.print(f"Annonces arrivées à échéance : {ads.due} (dont {ads.due_decided} de réseaux "
+              "retenus pour enquête).")
     if summary.dry_run:
         out.print("Rien n'a été effacé (faisceau retention apply --erase pour effacer).")
     else:
         out.print(f"Effacées : {summary.erased_entities} entités, "
                   f"{summary.erased_statements} déclarations.")
+        out.print(f"Annonces effacées : {ads.due} ({ads.erased_versions} versions) ; réseaux "
+                  f"devenus vides : {ads.expired_networks}.")

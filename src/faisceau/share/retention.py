@@ -1,4 +1,5 @@
-"""Retention: erase case-file people whose time is up, per category (``retention.toml``).
+"""Retention: erase case-file people and monitoring's ads whose time is up, per category
+(``retention.toml``).
 
 A person record is due when its category's period has run from its case's closing date
 (people of open cases are kept), or, for reports outside cases, from the report's date. A
@@ -11,9 +12,10 @@ only). ``apply_retention(..., dry_run=True)`` says what would go without touchin
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from calendar import monthrange
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 
@@ -21,20 +23,24 @@ from sqlalchemy.engine import Connection
 
 from faisceau.intel.casefiles import link_schemata
 from faisceau.store import Store
-from faisceau.store.bulk import delete_in, fetch, fetch_in
+from faisceau.store.bulk import delete_in, fetch, fetch_in, mark, utc_now
 
 
 @dataclass(frozen=True)
 class RetentionRules:
     case_files: Mapping[str, int]  # category -> years after the case closed
     reports: Mapping[str, int]  # category -> years after the report
+    # ad: months after last seen; ad_decided: the same for ads of networks decided
+    # "investigate" or "known".
+    monitoring: Mapping[str, int] = field(default_factory=lambda: {"ad": 12, "ad_decided": 60})
 
 
 @cache
 def rules() -> RetentionRules:
     raw = tomllib.loads((resources.files(__package__) / "retention.toml").read_text("utf-8"))
     return RetentionRules({k: int(v) for k, v in raw["case_files"].items()},
-                          {k: int(v) for k, v in raw["reports"].items()})
+                          {k: int(v) for k, v in raw["reports"].items()},
+                          {k: int(v) for k, v in raw["monitoring"].items()})
 
 
 @dataclass
@@ -112,4 +118,117 @@ def apply_retention(store: Store, today: date | None = None, *, dry_run: bool = 
         delete_in(conn, "intel_entity", "id", doomed)
         delete_in(conn, "intel_lead", "entity_id", ids)
         summary.erased_entities = len(doomed)
+    return summary
+
+
+# --- Monitoring: ads -------------------------------------------------------------------------
+
+# Every table that holds an ad's data, by the column that names it (versions' rows first).
+_BY_VERSION = ("ad_value", "ad_image", "link_features", "link_key", "score_features")
+_BY_AD = ("sighting", "ad_minor", "ad_network")
+EXPIRED = "expired"  # a network all of whose ads were erased
+
+
+@dataclass
+class AdRetentionSummary:
+    due: int = 0
+    due_decided: int = 0  # of which ads of networks decided "investigate" or "known"
+    erased_versions: int = 0
+    expired_networks: int = 0
+    dry_run: bool = True
+
+
+def _months_before(today: date, months: int) -> datetime:
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return datetime(year, month + 1, min(today.day, monthrange(year, month + 1)[1]))
+
+
+def due_ads(conn: Connection, today: date,
+            settings: RetentionRules | None = None) -> tuple[list[int], int]:
+    """The ads whose time is up (their pks), and how many of them had a decided network."""
+    settings = settings or rules()
+    plain = _months_before(today, settings.monitoring["ad"])
+    decided = _months_before(today, settings.monitoring["ad_decided"])
+    # A network's latest decision counts: a network dismissed after an investigation
+    # decision goes back to the plain period.
+    rows = fetch(conn, f"""
+        SELECT a.id, CASE WHEN d.decision IN ('investigate', 'known') THEN 1 ELSE 0 END
+        FROM ad a
+        LEFT JOIN ad_network an ON an.ad_pk = a.id
+        LEFT JOIN review_decision d ON d.network_id = an.network_id AND d.id = (
+            SELECT MAX(id) FROM review_decision r WHERE r.network_id = an.network_id)
+        WHERE a.last_seen < {mark(conn)}""", (plain,))
+    due: list[int] = []
+    due_decided = 0
+    last_seen: dict[int, object] = {}
+    if any(r[1] for r in rows):
+        last_seen = dict(fetch_in(conn, "SELECT id, last_seen FROM ad", "id",
+                                  [int(r[0]) for r in rows if r[1]]))
+    for pk, is_decided in rows:
+        if not is_decided:
+            due.append(int(pk))
+        elif _naive(last_seen[pk]) < decided:
+            due.append(int(pk))
+            due_decided += 1
+    return sorted(due), due_decided
+
+
+def _naive(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def erase_ads(conn: Connection, pks: list[int]) -> tuple[int, int]:
+    """Erase these ads from every table, in the caller's transaction; the networks left
+    without ads are marked expired, and the next detection (made to start over) recounts
+    and re-links the others. Returns (versions erased, networks expired)."""
+    versions = [int(r[0]) for r in fetch_in(conn, "SELECT id FROM ad_version", "ad_pk", pks)]
+    networks = sorted({str(r[0]) for r in fetch_in(conn, "SELECT network_id FROM ad_network",
+                                                   "ad_pk", pks)})
+    for table in _BY_VERSION:
+        delete_in(conn, table, "version_id", versions)
+    for table in _BY_AD:
+        delete_in(conn, table, "ad_pk", pks)
+    for hook in ERASE_HOOKS:
+        hook(conn, versions)
+    delete_in(conn, "ad_version", "id", versions)
+    delete_in(conn, "ad", "id", pks)
+    still = {str(r[0]) for r in fetch_in(conn, "SELECT network_id FROM ad_network",
+                                         "network_id", networks)}
+    expired = [n for n in networks if n not in still]
+    if expired:
+        delete_in(conn, "network_evidence", "network_id", expired)
+        delete_in(conn, "network_score", "network_id", expired)
+        conn.exec_driver_sql(
+            f"UPDATE network SET status = '{EXPIRED}', ads = 0, updated_at = {mark(conn)} "
+            f"WHERE id IN ({', '.join([mark(conn)] * len(expired))})",
+            (utc_now(), *expired))
+    if pks:
+        # Detection then sees every network as touched (counts, dates and evidence are
+        # rewritten) and scoring, as after a failed run, scores everything again.
+        conn.exec_driver_sql(f"UPDATE detect_state SET last_run_at = {mark(conn)}",
+                             (datetime(1970, 1, 1),))
+        conn.exec_driver_sql("UPDATE score_state SET detect_runs = -1")
+    return len(versions), len(expired)
+
+
+# Functions called with the versions being erased, for indexes kept outside the tables above
+# (the full-text index registers itself here).
+ERASE_HOOKS: list[Callable[[Connection, list[int]], None]] = []
+
+
+def apply_ad_retention(store: Store, today: date | None = None, *, dry_run: bool = True,
+                       settings: RetentionRules | None = None) -> AdRetentionSummary:
+    """Erase the ads whose time is up, then link and score again (in full) so that networks,
+    evidence and scores no longer hold them."""
+    from faisceau.score.run import detect_and_score
+
+    today = today or date.today()
+    summary = AdRetentionSummary(dry_run=dry_run)
+    with store.begin() as conn:
+        due, summary.due_decided = due_ads(conn, today, settings)
+        summary.due = len(due)
+        if dry_run or not due:
+            return summary
+        summary.erased_versions, summary.expired_networks = erase_ads(conn, due)
+    detect_and_score(store)
     return summary
