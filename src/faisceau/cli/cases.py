@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import consulted, fail, opened_store, out, user_errors
 from faisceau.intel.casefiles import ImportSummary, import_case_files
 from faisceau.intel.inspect import CATEGORY_LABELS, case_detail, list_cases
 
@@ -83,6 +83,8 @@ def show_command(
     """One case: its facts, its people by category (kept apart), what the file holds."""
     with user_errors(), opened_store() as store, store.begin() as conn:
         detail = case_detail(conn, case_id)
+        if detail is not None:
+            consulted(conn, "view", "case", case_id)
     if detail is None:
         raise fail(f"procédure inconnue : {case_id}")
     if as_json:

@@ -9,7 +9,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from faisceau.cli.common import opened_store, out, user_errors
+from faisceau.cli.common import consulted, opened_store, out, user_errors
 from faisceau.intel.exchange import (
     entities_from_statements,
     write_ftm,
@@ -24,8 +24,10 @@ from faisceau.intel.picture import combined_graph
 MONITORING_HELP = "Also the networks of ads, their phones and e-mails, and the leads."
 
 
-def _combined(monitoring: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _combined(monitoring: bool, form: str, out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     with user_errors(), opened_store() as store, store.begin() as conn:
+        consulted(conn, "export", "graph", "*",
+                  {"format": form, "monitoring": monitoring, "file": str(out)})
         return combined_graph(conn, monitoring=monitoring)
 
 
@@ -44,6 +46,8 @@ def register(export_app: typer.Typer) -> None:
     ) -> None:
         """Case-file entities as FtM JSON lines (Aleph-compatible), resolved people merged."""
         with user_errors(), opened_store() as store, store.begin() as conn:
+            consulted(conn, "export", "case", "*",
+                      {"format": "ftm", "statements": statements, "file": str(out_file)})
             if statements:
                 count = write_ftm_statements(all_statements(conn), out_file)
                 out.print(f"{count} déclarations exportées vers {out_file}")
@@ -58,7 +62,7 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as GEXF 1.3 (Gephi), with dates for its timeline."""
-        nodes, edges = _combined(monitoring)
+        nodes, edges = _combined(monitoring, "gexf", out_file)
         counts = write_gexf(nodes, edges, out_file)
         out.print(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
 
@@ -68,7 +72,7 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as GraphML (Gephi, yEd, igraph, networkx)."""
-        nodes, edges = _combined(monitoring)
+        nodes, edges = _combined(monitoring, "graphml", out_file)
         counts = write_graphml(nodes, edges, out_file)
         out.print(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
 
@@ -78,6 +82,6 @@ def register(export_app: typer.Typer) -> None:
         monitoring: Annotated[bool, typer.Option(help=MONITORING_HELP)] = True,
     ) -> None:
         """The combined graph as CSV for i2 Analyst's Notebook (entities and links)."""
-        nodes, edges = _combined(monitoring)
+        nodes, edges = _combined(monitoring, "i2", out_dir)
         counts = write_i2(nodes, edges, out_dir)
         out.print(f"{counts.nodes} entités et {counts.edges} liens exportés vers {out_dir}")

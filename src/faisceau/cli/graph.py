@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import console, fail, opened_store, out, refusals, user_errors
+from faisceau.cli.common import console, fail, logged, opened_store, out, refusals, user_errors
 from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
 from faisceau.intel.picture import combined_graph, shared_infrastructure, without
 
@@ -113,6 +113,7 @@ def neighbours_command(
         graph = load_graph(monitoring)
         sub = graph.neighbours(ids, depth, kinds=kinds.split(",") if kinds else None,
                                limit=limit)
+    logged("view", "graph", ",".join(ids), {"neighbours": depth})
     _subgraph(sub, as_json, "Voisinage")
 
 
@@ -131,6 +132,7 @@ def path_command(
         graph = load_graph(monitoring)
         path = graph.shortest_path(source, target, max_hops=max_hops,
                                    avoid_kinds=avoid.split(",") if avoid else ())
+    logged("view", "graph", f"{source},{target}", {"path": path is not None})
     if path is None:
         if as_json:
             _json({"nodes": None, "edges": []})
@@ -156,6 +158,7 @@ def connect_command(
         raise fail("il faut au moins deux entités")
     with graph_errors():
         sub = load_graph(monitoring).connecting(ids, max_hops)
+    logged("view", "graph", ",".join(ids), {"connect": True})
     _subgraph(sub, as_json, "Connexions")
 
 

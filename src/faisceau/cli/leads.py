@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
+from faisceau.cli.common import analyst_name, consulted, opened_store, out, refusals, user_errors
 from faisceau.intel.leads import (
     Lead,
     LeadDecision,
@@ -146,6 +146,7 @@ def leads_show(
         lead = lead_detail(conn, lead_id)
         if lead is None:
             raise LeadError(f"piste inconnue : {lead_id}")
+        consulted(conn, "view", "lead", lead_id)
     if as_json:
         sys.stdout.write(orjson.dumps(lead.to_dict()).decode() + "\n")
         return

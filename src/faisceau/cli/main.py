@@ -22,7 +22,15 @@ from rich.table import Table
 from rich.text import Text
 
 from faisceau.cli.cases import cases_app, print_import
-from faisceau.cli.common import analyst_name, console, opened_store, out, refusals, user_errors
+from faisceau.cli.common import (
+    analyst_name,
+    console,
+    consulted,
+    opened_store,
+    out,
+    refusals,
+    user_errors,
+)
 from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
 from faisceau.cli.leads import leads_app, leads_find, leads_list
@@ -203,6 +211,7 @@ def export_ads(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines 
     """One line per ad (latest version), in the contract's format."""
     with user_errors(), opened_store() as store, store.begin() as conn, \
             open(out_file, "wb") as handle:
+        consulted(conn, "export", "ad", "*", {"file": str(out_file)})
         count = write_ads(conn, handle)
     out.print(f"{count} annonces exportées vers {out_file}")
 
@@ -214,6 +223,7 @@ def export_networks(
     """One line per network, in the contract's format."""
     with user_errors(), opened_store() as store, store.begin() as conn, \
             open(out_file, "wb") as handle:
+        consulted(conn, "export", "network", "*", {"file": str(out_file)})
         count = write_networks(conn, handle)
     out.print(f"{count} réseaux exportés vers {out_file}")
 
@@ -296,6 +306,7 @@ def networks_show(network_id: str) -> None:
     with user_errors(), opened_store() as store, store.begin() as conn:
         detail = network_detail(conn, network_id)
         if detail is not None:
+            consulted(conn, "view", "network", network_id)
             detail["score"] = network_score_detail(conn, network_id)
             detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
     if detail is None:
@@ -312,6 +323,7 @@ def ads_show(source: str, ad_id: str) -> None:
     with user_errors(), opened_store() as store, store.begin() as conn:
         found = ad_history(conn, source, ad_id)
         if found is not None:
+            consulted(conn, "view", "ad", f"{source}:{ad_id}")
             found["score"] = ad_score_detail(conn, source, ad_id)
     if found is None:
         console.print(f"faisceau: error: no ad {ad_id!r} from {source!r}")

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
+from faisceau.cli.common import analyst_name, consulted, opened_store, out, refusals, user_errors
 from faisceau.intel.people import (
     CATEGORY_LABELS,
     JUDGEMENT_LABELS,
@@ -273,6 +273,7 @@ def history_command(
     """Every judgement on a pair that includes this record, oldest first."""
     with user_errors(), people_errors(), opened_store() as store, store.begin() as conn:
         judgements = history(conn, entity_id)
+        consulted(conn, "view", "entity", entity_id, {"judgements": len(judgements)})
     if as_json:
         _json_lines([j.to_dict() for j in judgements])
         return
@@ -337,6 +338,7 @@ def show_command(
     from (source, case, unit, date, file and line), and the judgements that join them."""
     with user_errors(), people_errors(), opened_store() as store, store.begin() as conn:
         person = merged_person(conn, entity_id)
+        consulted(conn, "view", "entity", entity_id)
     if as_json:
         _json_lines([person.to_dict()])
         return
