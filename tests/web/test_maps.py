@@ -121,3 +121,21 @@ def test_legend_steps_bounds() -> None:
 )
 def test_format_number(value: float, expected: str) -> None:
     assert format_number(value) == expected
+
+
+def test_a_circuit_is_drawn_in_order_over_the_static_base_map() -> None:
+    from faisceau.web.maps import BASE_MAP, circuit_map
+
+    svg = circuit_map([("75", "Paris"), ("69", "Lyon"), ("13", "Marseille"),
+                       ("75", "Paris, à nouveau"), ("99", "hors carte")], title="Circuit")
+    root = ET.fromstring(svg)
+    ns = SVG
+    assert root.find(f".//{ns}image").get("href") == BASE_MAP
+    # Only the départements visited are drawn over the base map, once each.
+    assert sorted(p.get("data-code") for p in root.iter(f"{ns}path")) == ["13", "69", "75"]
+    stops = [g.find(f"{ns}title").text for g in root.iter(f"{ns}g") if g.get("class") == "etape"]
+    assert stops == ["1. Paris", "2. Lyon", "3. Marseille", "4. Paris, à nouveau"]
+    line = root.find(f".//{ns}polyline").get("points").split()
+    assert len(line) == 4 and line[0] == line[3]  # back to Paris, where it began
+    assert len(svg) < 20_000  # the page does not carry every outline
+    assert circuit_map([], title="Vide").count("<circle") == 0

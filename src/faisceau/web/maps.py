@@ -22,6 +22,7 @@ import bisect
 import functools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +30,7 @@ from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
 PATHS_RESOURCE = "departements_paths.json"
+BASE_MAP = "/static/departements.svg"  # the same outlines, grey, as a static file
 
 # ColorBrewer YlGnBu, 3 to 9 classes, lightest first.
 _YLGNBU: dict[int, tuple[str, ...]] = {
@@ -240,3 +242,60 @@ def _n(value: float) -> str:
     """A coordinate for SVG: at most one decimal, no trailing ".0"."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+@functools.cache
+def _centres() -> dict[str, tuple[float, float]]:
+    """Each département's centre on the map: the mean of its outline's points, enough to
+    place a numbered stop (the outlines hold absolute coordinates only)."""
+    centres: dict[str, tuple[float, float]] = {}
+    for dep in outlines().departements:
+        numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", dep.d)]
+        xs, ys = numbers[0::2], numbers[1::2]
+        centres[dep.code] = (sum(xs) / len(xs), sum(ys) / len(ys))
+    return centres
+
+
+def circuit_map(stops: Sequence[tuple[str, str]], *, title: str) -> str:
+    """An inline SVG map of a circuit: the départements visited, in colour, and the stops in
+    order, numbered and joined by a line. ``stops`` are (département code, label) pairs in
+    the order visited; a département visited twice gets two numbers. The base map is the
+    static ``/static/departements.svg`` (cached by the browser), so that a page carries only
+    the départements visited, not the 230 kB of every outline."""
+    geo = outlines()
+    centres = _centres()
+    placed = [(_normalise_code(code), label) for code, label in stops
+              if _normalise_code(code) in centres]
+    visited = {code for code, _ in placed}
+    _, _, map_w, map_h = geo.view_box
+    accent = _YLGNBU[5][4]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(map_w)} '
+        f'{_n(map_h + HEADER)}" role="img" aria-label={quoteattr(title)} '
+        f'class="carte-circuit" font-family="{FONT}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="10" y="36" font-size="26" font-weight="600" fill="{TEXT_COLOUR}">'
+        f"{escape(title)}</text>",
+        f'<g transform="translate(0 {_n(HEADER)})">',
+        f'<image href="{BASE_MAP}" x="0" y="0" width="{_n(map_w)}" height="{_n(map_h)}"/>',
+        f'<g stroke="{STROKE_COLOUR}" stroke-width="0.6" fill-rule="evenodd" '
+        f'fill="{_YLGNBU[5][1]}">',
+    ]
+    for dep in geo.departements:
+        if dep.code in visited:
+            out.append(f'<path d="{dep.d}" data-code="{dep.code}">'
+                       f"<title>{escape(dep.nom)} ({dep.code})</title></path>")
+    out.append("</g>")
+    if len(placed) > 1:
+        points = " ".join(f"{_n(centres[c][0])},{_n(centres[c][1])}" for c, _ in placed)
+        out.append(f'<polyline points="{points}" fill="none" stroke="{accent}" '
+                   'stroke-width="3" stroke-linejoin="round" stroke-dasharray="8 4"/>')
+    for number, (code, label) in enumerate(placed, start=1):
+        x, y = centres[code]
+        out.append(f'<g class="etape"><title>{number}. {escape(label)}</title>'
+                   f'<circle cx="{_n(x)}" cy="{_n(y)}" r="13" fill="{accent}" '
+                   f'stroke="#fff" stroke-width="2"/>'
+                   f'<text x="{_n(x)}" y="{_n(y + 6)}" font-size="16" text-anchor="middle" '
+                   f'fill="#fff" font-weight="700">{number}</text></g>')
+    out.append("</g></svg>")
+    return "\n".join(out)
