@@ -124,3 +124,65 @@ def owning_unit(holding_unit: str | None, departement: str | None) -> str:
     if holding_unit == central or not departement:
         return central
     return f"DEP-{departement}"
+
+
+# --- Case files ------------------------------------------------------------------------------
+#
+# A case (``intel_entity`` of schema CourtCase) is owned by ``owning_unit`` of its holding
+# unit and département. An entity of a case file (a person, a phone's holder, an account...)
+# follows its case: its own distribution when one was set, else its case's (set or default),
+# so that restricting a case restricts everything its file holds. An entity outside any case
+# has the entity default, owned by the unit of its own unit and département.
+
+CASE_KIND = "case"
+ENTITY_KIND = "entity"
+
+
+def case_distributions(conn: Connection, case_ids: Sequence[str]) -> dict[str, Distribution]:
+    """The distribution of each case (the unknown ones get the central office's default)."""
+    ids = list(dict.fromkeys(case_ids))
+    rows = fetch_in(conn, "SELECT id, unit, departement, schema FROM intel_entity", "id", ids)
+    owners = {r[0]: owning_unit(r[1], r[2]) for r in rows if r[3] == "CourtCase"}
+    return distributions(conn, CASE_KIND, ids, owners)
+
+
+def entity_distributions(conn: Connection,
+                         entity_ids: Sequence[str]) -> dict[str, Distribution]:
+    """The distribution of each case-file entity (see above); unknown ids get the default."""
+    ids = list(dict.fromkeys(entity_ids))
+    rows = fetch_in(conn, "SELECT id, case_id, unit, departement FROM intel_entity", "id", ids)
+    info = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    own = {rid: Distribution(level, owner, group)
+           for rid, level, owner, group in _set_distributions(conn, ENTITY_KIND, ids)}
+    cases = case_distributions(conn, sorted({c for c, _, _ in info.values() if c}))
+    out: dict[str, Distribution] = {}
+    for rid in ids:
+        case_id, unit, departement = info.get(rid, (None, None, None))
+        if rid in own:
+            out[rid] = own[rid]
+        elif case_id and rid != case_id:
+            out[rid] = cases[case_id]
+        elif case_id:  # the case itself
+            out[rid] = cases[rid]
+        else:
+            out[rid] = default_distribution(ENTITY_KIND, owning_unit(unit, departement))
+    return out
+
+
+def visible_cases(conn: Connection, viewer: Viewer, case_ids: Sequence[str]) -> list[str]:
+    """The ``case_ids`` the viewer may see, in their order."""
+    seen = case_distributions(conn, case_ids)
+    return [rid for rid in case_ids if can_see(viewer, seen[rid])]
+
+
+def visible_entities(conn: Connection, viewer: Viewer, entity_ids: Sequence[str]) -> list[str]:
+    """The case-file ``entity_ids`` the viewer may see, in their order."""
+    seen = entity_distributions(conn, entity_ids)
+    return [rid for rid in entity_ids if can_see(viewer, seen[rid])]
+
+
+def set_distributions(conn: Connection, kind: str) -> dict[str, Distribution]:
+    """Every distribution set on records of ``kind`` (few: the defaults cover the rest)."""
+    rows = fetch(conn, "SELECT record_id, level, owner_unit, group_name FROM share_distribution "
+                 f"WHERE record_kind = {mark(conn)}", (kind,))
+    return {r[0]: Distribution(r[1], r[2], r[3]) for r in rows}
