@@ -39,7 +39,14 @@ from sqlalchemy.engine import Connection
 
 from faisceau.intel.exchange import check_ftm_line
 from faisceau.store import Store
-from faisceau.store.bulk import fetch_in, insert_rows, upsert_rows, utc_now
+from faisceau.store.bulk import (
+    CASE_FILE_TABLES,
+    fetch_in,
+    insert_rows,
+    refresh_statistics,
+    upsert_rows,
+    utc_now,
+)
 from faisceau.store.schema import quarantine
 
 CHUNK = 20_000
@@ -402,6 +409,7 @@ def import_case_files(store: Store, paths: Sequence[Path], dataset: str | None =
             summary.files += 1
             _import_source(store, source, reader, dataset or source_name, summary)
     _fill_provenance(store)
+    refresh_statistics(store, CASE_FILE_TABLES)
     return summary
 
 

@@ -527,6 +527,7 @@ def find_leads(store: Store, *, now: datetime | None = None) -> LeadSummary:
         found = _found(conn)
         _drop_temp_tables(conn)
         _write(conn, found, stamp, summary)
+    bulk.refresh_statistics(store, ("intel_lead",))
     summary.leads = len(found)
     summary.by_kind = dict(sorted(Counter(f.kind for f in found.values()).items()))
     summary.seconds = time.perf_counter() - started

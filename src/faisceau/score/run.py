@@ -143,6 +143,7 @@ def detect_and_score(store: Store, settings: ScoreSettings | None = None,
     linked.seconds["features"] -= sum(spent)
     scored[0].seconds["features"] += sum(spent)
     scored[0].new_versions = max(scored[0].new_versions, linked.new_versions)
+    bulk.refresh_statistics(store, bulk.MONITORING_TABLES)
     return linked, scored[0]
 
 
