@@ -4,6 +4,7 @@ argon2id, and a lock after repeated failed logins."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +16,13 @@ from sqlalchemy.engine import Connection
 from faisceau.normalise.places import departements
 from faisceau.share.access import ROLES, Viewer, groups_of, policy
 from faisceau.store import Store
-from faisceau.store.bulk import utc_now
+from faisceau.store.bulk import as_datetime, iso_utc, utc_now
 from faisceau.store.schema import share_unit, share_user
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD = 12
+LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()
 
 
@@ -62,20 +64,41 @@ def seed_units(store: Store) -> int:
 
 def create_user(store: Store, login: str, password: str, role: str, unit: str,
                 name: str | None = None) -> User:
-    if role not in ROLES:
-        raise AccountError(f"rôle inconnu : {role} (rôles : {', '.join(ROLES)})")
+    with store.begin() as conn:
+        return add_user(conn, login, password, role, unit, name)
+
+
+def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD} caractères)")
-    with store.begin() as conn:
-        if conn.execute(select(share_unit.c.code).where(share_unit.c.code == unit)).first() \
-                is None:
-            raise AccountError(f"unité inconnue : {unit} (faisceau units seed)")
-        if conn.execute(select(share_user.c.id).where(share_user.c.login == login)).first():
-            raise AccountError(f"identifiant déjà pris : {login}")
-        conn.execute(share_user.insert().values(
-            login=login, name=name or login, password_hash=_hasher.hash(password), role=role,
-            unit=unit, active=True, failed_logins=0, locked_until=None,
-            created_at=utc_now()))
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"rôle inconnu : {role} (rôles : {', '.join(ROLES)})")
+
+
+def _check_unit(conn: Connection, unit: str) -> None:
+    if conn.execute(select(share_unit.c.code).where(share_unit.c.code == unit)).first() \
+            is None:
+        raise AccountError(f"unité inconnue : {unit} (faisceau units seed)")
+
+
+def add_user(conn: Connection, login: str, password: str, role: str, unit: str,
+             name: str | None = None) -> User:
+    """``create_user`` in the caller's transaction (the administration logs it there)."""
+    _check_role(role)
+    _check_password(password)
+    _check_unit(conn, unit)
+    if not LOGIN.match(login):
+        raise AccountError("identifiant invalide : 1 à 100 caractères, lettres, chiffres, "
+                           "« . », « @ », « - » ou « _ », sans espace")
+    if conn.execute(select(share_user.c.id).where(share_user.c.login == login)).first():
+        raise AccountError(f"identifiant déjà pris : {login}")
+    conn.execute(share_user.insert().values(
+        login=login, name=name or login, password_hash=_hasher.hash(password), role=role,
+        unit=unit, active=True, failed_logins=0, locked_until=None,
+        created_at=utc_now()))
     return User(login, name or login, role, unit, True)
 
 
@@ -122,6 +145,80 @@ def authenticate(store: Store, login: str, password: str,
             values["password_hash"] = _hasher.hash(password)
         conn.execute(update(share_user).where(share_user.c.login == login).values(**values))
         return get_user(conn, login)
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the administration lists it (never its password)."""
+
+    login: str
+    name: str
+    role: str
+    unit: str
+    active: bool
+    locked: bool
+    failed_logins: int
+    created_at: str
+
+
+def list_accounts(conn: Connection, now: datetime | None = None) -> list[Account]:
+    now = now or utc_now()
+    rows = conn.execute(select(share_user.c.login, share_user.c.name, share_user.c.role,
+                               share_user.c.unit, share_user.c.active,
+                               share_user.c.locked_until, share_user.c.failed_logins,
+                               share_user.c.created_at).order_by(share_user.c.login))
+    out = []
+    for login, name, role, unit, active, locked_until, failed, created in rows:
+        locked = locked_until is not None and as_datetime(locked_until) > now
+        out.append(Account(login, name, role, unit, bool(active), locked, int(failed),
+                           iso_utc(created) or ""))
+    return out
+
+
+def _existing(conn: Connection, login: str) -> User:
+    user = get_user(conn, login)
+    if user is None:
+        raise AccountError(f"compte inconnu : {login}")
+    return user
+
+
+def set_active(conn: Connection, by: str, login: str, active: bool) -> User:
+    """Deactivate or reactivate an account; its sessions end at its next request (the
+    account is read on every request). An administrator cannot deactivate themself: the
+    last one would lock everyone out."""
+    user = _existing(conn, login)
+    if not active and login == by:
+        raise AccountError("un administrateur ne peut pas désactiver son propre compte")
+    values: dict[str, object] = {"active": active}
+    if active:
+        values.update(failed_logins=0, locked_until=None)
+    conn.execute(update(share_user).where(share_user.c.login == login).values(**values))
+    return User(user.login, user.name, user.role, user.unit, active)
+
+
+def reset_password(conn: Connection, login: str, password: str) -> None:
+    """A new password (an administrator's reset), which also lifts a lock."""
+    _existing(conn, login)
+    _check_password(password)
+    conn.execute(update(share_user).where(share_user.c.login == login).values(
+        password_hash=_hasher.hash(password), failed_logins=0, locked_until=None))
+
+
+def set_role_and_unit(conn: Connection, by: str, login: str, role: str | None = None,
+                      unit: str | None = None) -> tuple[User, User]:
+    """Change an account's role and/or unit; returns (before, after). An administrator
+    cannot take their own administrator role away."""
+    before = _existing(conn, login)
+    role = role or before.role
+    unit = unit or before.unit
+    _check_role(role)
+    _check_unit(conn, unit)
+    if login == by and before.role == "admin" and role != "admin":
+        raise AccountError("un administrateur ne peut pas retirer son propre rôle "
+                           "d'administrateur")
+    conn.execute(update(share_user).where(share_user.c.login == login).values(
+        role=role, unit=unit))
+    return before, User(before.login, before.name, role, unit, before.active)
 
 
 # Demo accounts, for the synthetic demo world only (printed by ``faisceau demo``).

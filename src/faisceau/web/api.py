@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from faisceau.link.inspect import network_detail
 from faisceau.score.inspect import network_score_detail
@@ -32,7 +32,6 @@ from faisceau.share import audit
 from faisceau.share.access import READERS, Viewer, visible
 from faisceau.share.accounts import User
 from faisceau.store import Store
-from faisceau.store.schema import ad, ad_version, network, network_score, review_decision
 from faisceau.web.security import csrf_token, current_user, store_of
 
 # Who may record a review decision: the intelligence analysts of the central office and
@@ -259,33 +258,6 @@ def decide(store: Store, user: User, network_id: str, decision: str, *,
                                           reason=reason, case_ref=case_ref)
             return next(d for d in history(conn, network_id) if d.id == decision_id)
     raise refused
-
-
-def ads_by_departement(conn: Connection) -> dict[str, int]:
-    """How many ads (their current version) name each département: totals, no record."""
-    rows = conn.execute(
-        select(ad_version.c.departement, func.count())
-        .select_from(ad.join(ad_version, ad_version.c.id == ad.c.current_version_id))
-        .where(ad_version.c.departement.is_not(None))
-        .group_by(ad_version.c.departement)).all()
-    return {str(dep): int(n) for dep, n in rows}
-
-
-def dashboard_counts(conn: Connection) -> dict[str, int]:
-    """Totals only (no record): ads, active networks, suspected ones, decisions."""
-    def count(query: Any) -> int:
-        return int(conn.execute(query).scalar_one())
-
-    active = network.c.status == "active"
-    scored = select(func.count()).select_from(
-        network_score.join(network, network.c.id == network_score.c.network_id))
-    return {
-        "ads": count(select(func.count()).select_from(ad)),
-        "networks": count(select(func.count()).select_from(network).where(active)),
-        "suspected": count(scored.where(active, network_score.c.trafficking_suspected)),
-        "minor_suspected": count(scored.where(active, network_score.c.minor_suspected)),
-        "decisions": count(select(func.count()).select_from(review_decision)),
-    }
 
 
 # --- Routes --------------------------------------------------------------------------------

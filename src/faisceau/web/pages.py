@@ -1,4 +1,5 @@
-"""The server-rendered pages, in French: login, dashboard, review queue, network page."""
+"""The server-rendered pages, in French: login, review queue, network page (the dashboard
+is in ``dashboard``)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,11 @@ from faisceau.web.api import (
     DECIDERS,
     MAX_QUEUE_LIMIT,
     QUEUE_LIMIT,
-    ads_by_departement,
-    dashboard_counts,
     decide,
     network_view,
     queue_view,
 )
-from faisceau.web.maps import choropleth
+from faisceau.web.maps import circuit_map
 from faisceau.web.security import (
     TOO_MANY_LOGINS,
     client_address,
@@ -126,16 +125,6 @@ def logout(request: Request) -> Response:
 # --- Pages ---------------------------------------------------------------------------------
 
 
-@router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, user: PageUser) -> Response:
-    with store_of(request).begin() as conn:
-        counts = dashboard_counts(conn)
-        by_departement = ads_by_departement(conn)
-    carte = Markup(choropleth(by_departement, title="Annonces par département",
-                              unit="annonces"))
-    return render(request, "tableau.html", {"counts": counts, "carte": carte}, user=user)
-
-
 @router.get("/file", response_class=HTMLResponse)
 def queue_page(request: Request, user: PageUser, tous: bool = False,
                limite: int = QUEUE_LIMIT) -> Response:
@@ -148,8 +137,11 @@ def queue_page(request: Request, user: PageUser, tous: bool = False,
 @router.get("/reseaux/{network_id}", response_class=HTMLResponse)
 def network_page(request: Request, user: PageUser, network_id: str) -> Response:
     detail = network_view(store_of(request), user, network_id)
-    return render(request, "reseau.html", {"n": detail, "may_decide": user.role in DECIDERS},
-                  user=user)
+    stops = [(c["departement"], f"{c['commune']}, depuis le {_when(c['from'])}")
+             for c in detail["circuit"] if c.get("departement")]
+    circuit = Markup(circuit_map(stops, title="Circuit du réseau")) if stops else None
+    return render(request, "reseau.html", {"n": detail, "may_decide": user.role in DECIDERS,
+                                           "carte_circuit": circuit}, user=user)
 
 
 @router.post("/reseaux/{network_id}/decision")
