@@ -53,7 +53,7 @@ def test_only_auditors_read_the_log_and_refusals_are_logged(logged: Store) -> No
         with client(logged) as web:
             login(web, who)
             for path in ("/journal", "/api/journal", "/journal/verification",
-                         "/api/journal/verification", "/journal/export.csv"):
+                         "/api/journal/verification", "/api/journal/export.csv"):
                 response = web.get(path)
                 assert response.status_code == 403, (who, path)
                 assert "réservé aux auditeurs" in response.text
@@ -142,7 +142,7 @@ def test_verification_shows_a_tampered_entry(logged: Store) -> None:
 def test_the_csv_export_holds_the_filtered_entries_and_is_logged(logged: Store) -> None:
     with client(logged) as web:
         login(web, "eve")
-        response = web.get("/journal/export.csv", params={"identifiant": "alice"})
+        response = web.get("/api/journal/export.csv", params={"identifiant": "alice"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]

@@ -180,7 +180,7 @@ def api_verification(request: Request, user: CurrentUser) -> dict[str, Any]:
             "broken_at": result.broken_at, "reason": result.reason}
 
 
-@router.get("/journal/export.csv", tags=["api"], responses=ERRORS,
+@router.get("/api/journal/export.csv", tags=["api"], responses=ERRORS,
             response_class=Response, summary="Exporter le journal en CSV (auditeurs)")
 def journal_csv(request: Request, user: CurrentUser, filters: Filters) -> Response:
     body = export_journal(store_of(request), user, filters)
