@@ -36,7 +36,7 @@ from faisceau.store import Store, open_store
 from faisceau.store.schema import intel_entity, network, network_score
 from faisceau.synth.intel_writer import LAYOUT
 from faisceau.synth.world import Params, write_world
-from faisceau.web import dashboard
+from faisceau.web import charts, dashboard
 from faisceau.web.app import create_app
 from tests.web.test_app import PASSWORD, login
 
@@ -313,13 +313,13 @@ def test_an_empty_store_has_zeros_and_empty_charts(store_settings: Settings) -> 
 
 
 def test_charts_draw_one_bar_per_point_with_its_value() -> None:
-    svg = dashboard.bar_chart([("janv. 2026", 3.0), ("févr. 2026", 0.0), ("mars", 6.0)],
+    svg = charts.bar_chart([("janv. 2026", 3.0), ("févr. 2026", 0.0), ("mars", 6.0)],
                               title="Réseaux <démantelés>", unit="réseaux")
     assert svg.count("<rect") == 3
     assert "Réseaux &lt;démantelés&gt;" in svg and "<démantelés>" not in svg
     assert "mars : 6\u00a0réseaux" in svg
     heights = [float(h) for h in re.findall(r'height="([\d.]+)"><title>', svg)]
     assert heights[2] == pytest.approx(2 * heights[0]) and heights[1] == 0
-    assert dashboard.percent(0.534) == "53\u00a0%"
-    assert dashboard.euros(9993388) == "9\u00a0993\u00a0388\u00a0€"
+    assert charts.percent(0.534) == "53\u00a0%"
+    assert charts.euros(9993388) == "9\u00a0993\u00a0388\u00a0€"
     assert dashboard.period_label("2026-03") == "mars 2026"
