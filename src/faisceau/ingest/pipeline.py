@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, insert, select, tuple_, update
 
+from faisceau.ingest import fulltext
 from faisceau.ingest.lock import ingest_lock
 from faisceau.ingest.records import (
     Record,
@@ -233,6 +234,7 @@ class Ingestor:
                 summary.rejections = [(str(path), r.line, r.reason) for r in rejections]
             if records:
                 self._store_records(conn, path, file_id, records, hashes, summary)
+                fulltext.index_new(conn)  # in the chunk's transaction: the index follows it
             fixed = [qid for r in records for qid in open_quarantine.pop(r.line, [])]
             if fixed:
                 conn.execute(update(quarantine).where(quarantine.c.id.in_(fixed)).values(

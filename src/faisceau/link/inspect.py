@@ -93,9 +93,10 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
     return {
         "network_id": network_id, "status": head.status, "ads_count": head.ads,
         "first_seen": iso_utc(head.first_seen), "last_seen": iso_utc(head.last_seen),
-        "ads": [{"ad": f"{r.source}:{r.ad_id}", "first_seen": iso_utc(r.first_seen),
-                 "last_seen": iso_utc(r.last_seen), "name": r.name, "commune": r.commune,
-                 "departement": r.departement} for r in ads],
+        "ads": [{"ad": f"{r.source}:{r.ad_id}", "pk": int(r.id),
+                 "first_seen": iso_utc(r.first_seen), "last_seen": iso_utc(r.last_seen),
+                 "name": r.name, "commune": r.commune, "departement": r.departement}
+                for r in ads],
         "persons": [{**p, "photos": sorted(p["photos"])} for p in persons.values()],
         "phones": sorted(values["phone"]), "handles": sorted(values["handle"]),
         "emails": sorted(values["email"]), "circuit": circuit,

@@ -25,6 +25,12 @@ case files with its provenance), ``intel_entity`` (each source entity, derived f
 statements, with the person it resolves to), ``intel_candidate`` and ``intel_judgement``
 (entity resolution: pairs found, and decisions on them, append-only), ``intel_lead`` and
 ``intel_lead_decision`` (ads and case entities that meet, and what analysts made of it).
+
+Search over ads (``faisceau.ingest.fulltext``) adds ``ad_search``: one row per ad version
+indexed, with what the filters need (narrow) and its stemmed words. The full-text index
+itself depends on the store (``SEARCH_INDEX``): an FTS5 table on SQLite, a GIN index on
+PostgreSQL; neither can be declared here, so comparisons with this metadata skip them
+(``declared``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 metadata = MetaData()
 
@@ -520,3 +527,36 @@ consultation_log = Table(
     Index("ix_consultation_log_record", "record_kind", "record_id"),
     Index("ix_consultation_log_login", "login", "at"),
 )
+
+# -- Search over ads (``faisceau.ingest.fulltext``) ------------------------------------------
+#
+# One row per ad version indexed (versions are indexed once, in id order: the highest
+# ``version_id`` is how far indexing has read). ``terms`` holds the version's title and text
+# as stemmed, accent-free words: their tsvector on PostgreSQL (GIN-indexed), their text on
+# SQLite (the content of the FTS5 table ``ad_fts``).
+ad_search = Table(
+    "ad_search",
+    metadata,
+    Column("version_id", Id, ForeignKey("ad_version.id"), primary_key=True),
+    Column("ad_pk", Id, ForeignKey("ad.id"), nullable=False),
+    Column("departement", String(3)),
+    Column("terms", Text().with_variant(TSVECTOR(), "postgresql")),
+    Index("ix_ad_search_ad", "ad_pk"),
+    Index("ix_ad_search_departement", "departement", "ad_pk"),
+)
+
+# What the store-specific full-text index is made of (created by migration 0006): the FTS5
+# table and its shadow tables on SQLite, the GIN index on PostgreSQL.
+SEARCH_INDEX = ("ad_fts", "ix_ad_search_terms")
+
+
+def declared(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Whether a store object is declared in this metadata (Alembic's ``include_name``):
+    everything but the store-specific full-text index."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not (name == "ad_fts" or name.startswith("ad_fts_"))
+    if type_ == "index":
+        return name not in SEARCH_INDEX
+    return True
