@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from faisceau.config import Settings
+from faisceau.ingest.fulltext import search_ads
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.score.review import queue, record_decision
 from faisceau.score.run import detect_and_score
@@ -27,7 +28,7 @@ from tests.conftest import run_faisceau
 
 AD_TABLES = {"ad": "id", "sighting": "ad_pk", "ad_minor": "ad_pk", "ad_network": "ad_pk",
              "link_features": "ad_pk", "link_key": "ad_pk", "score_features": "ad_pk",
-             "ad_version": "ad_pk"}
+             "ad_version": "ad_pk", "ad_search": "ad_pk"}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,15 @@ def test_ads_whose_time_is_up_leave_every_table_and_networks_stay_consistent(
         record_decision(conn, kept_network, "investigate", "analyste")
         protected = set(_members(conn, kept_network))
 
+    # A word of an ad that goes, which ads that stay also use: after erasure, a search for
+    # it finds only those that stay.
+    with monitored.begin() as conn:
+        titles = fetch(conn, "SELECT ad_pk, title FROM ad_version WHERE title IS NOT NULL", ())
+    words_of = {pk: {w for w in str(title).split() if w.isalpha() and len(w) > 4}
+                for pk, title in titles}
+    erased_word = next(w for pk, ws in words_of.items() if pk in old - protected
+                       for w in sorted(ws)
+                       if any(w in words_of.get(k, ()) for k in recent))
     settings = _rules(0, 1200)
     dry = apply_ad_retention(monitored, today, dry_run=True, settings=settings)
     assert dry.due == len(old - protected) and dry.due_decided == 0
@@ -86,6 +96,13 @@ def test_ads_whose_time_is_up_leave_every_table_and_networks_stay_consistent(
     for table, column in AD_TABLES.items():
         rows = {int(r[0]) for r in _one(monitored, f"SELECT DISTINCT {column} FROM {table}")}
         assert rows <= left, table
+    if monitored.dialect == "sqlite":  # the full-text index agrees with its content
+        with monitored.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO ad_fts (ad_fts, rank) "
+                                 "VALUES ('integrity-check', 1)")
+    with monitored.begin() as conn:
+        found = search_ads(conn, erased_word, limit=10_000)
+    assert found.total > 0 and {h.ad_pk for h in found.hits} <= left
     orphans = _one(monitored, "SELECT COUNT(*) FROM ad_value v LEFT JOIN ad_version a "
                               "ON a.id = v.version_id WHERE a.id IS NULL")[0][0]
     assert orphans == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from calendar import monthrange
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -21,6 +21,7 @@ from importlib import resources
 
 from sqlalchemy.engine import Connection
 
+from faisceau.ingest import fulltext
 from faisceau.intel.casefiles import link_schemata
 from faisceau.store import Store
 from faisceau.store.bulk import delete_in, fetch, fetch_in, mark, utc_now
@@ -188,8 +189,7 @@ def erase_ads(conn: Connection, pks: list[int]) -> tuple[int, int]:
         delete_in(conn, table, "version_id", versions)
     for table in _BY_AD:
         delete_in(conn, table, "ad_pk", pks)
-    for hook in ERASE_HOOKS:
-        hook(conn, versions)
+    fulltext.forget(conn, versions)
     delete_in(conn, "ad_version", "id", versions)
     delete_in(conn, "ad", "id", pks)
     still = {str(r[0]) for r in fetch_in(conn, "SELECT network_id FROM ad_network",
@@ -209,11 +209,6 @@ def erase_ads(conn: Connection, pks: list[int]) -> tuple[int, int]:
                              (datetime(1970, 1, 1),))
         conn.exec_driver_sql("UPDATE score_state SET detect_runs = -1")
     return len(versions), len(expired)
-
-
-# Functions called with the versions being erased, for indexes kept outside the tables above
-# (the full-text index registers itself here).
-ERASE_HOOKS: list[Callable[[Connection, list[int]], None]] = []
 
 
 def apply_ad_retention(store: Store, today: date | None = None, *, dry_run: bool = True,
