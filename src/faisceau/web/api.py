@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from faisceau.intel.leads import leads_for_network
 from faisceau.link.inspect import network_detail
 from faisceau.score.inspect import network_score_detail
 from faisceau.score.review import (
@@ -29,9 +30,10 @@ from faisceau.score.review import (
     record_decision,
 )
 from faisceau.share import audit
-from faisceau.share.access import READERS, Viewer, visible
+from faisceau.share.access import READERS, Viewer, visible, visible_entities
 from faisceau.share.accounts import User
 from faisceau.store import Store
+from faisceau.store.bulk import fetch, mark
 from faisceau.web.security import csrf_token, current_user, store_of
 
 # Who may record a review decision: the intelligence analysts of the central office and
@@ -147,6 +149,23 @@ class ScoreOut(BaseModel):
     scored_at: str | None
 
 
+class ActivityOut(BaseModel):
+    day: str = Field(description="AAAA-MM-JJ")
+    ads: int = Field(description="annonces du réseau vues ce jour-là")
+
+
+class NetworkLeadOut(BaseModel):
+    id: str
+    entity_id: str
+    case_id: str | None
+    kind: str
+    value: str | None = Field(description="masquée pour une victime ou un nom")
+    ads: int
+    strength: float
+    status: str
+    entity_category: str | None
+
+
 class NetworkOut(BaseModel):
     network_id: str
     status: str
@@ -164,6 +183,9 @@ class NetworkOut(BaseModel):
     score: ScoreOut | None
     decisions: list[DecisionOut]
     earlier_decisions: list[DecisionOut]
+    activity: list[ActivityOut]
+    leads: list[NetworkLeadOut] = Field(
+        description="pistes vers les dossiers que le lecteur peut voir")
 
 
 class DecisionIn(BaseModel):
@@ -239,9 +261,43 @@ def network_view(store: Store, user: User, network_id: str) -> dict[str, Any]:
             detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
             detail["earlier_decisions"] = [
                 d.to_dict() for d in earlier_decisions(conn, [network_id]).get(network_id, [])]
-            audit.record(conn, viewer, "view", "network", network_id)
+            detail["activity"] = network_activity(conn, network_id)
+            detail["leads"] = _visible_leads(conn, viewer, network_id)
+            audit.record(conn, viewer, "view", "network", network_id,
+                         detail={"leads": [lead["id"] for lead in detail["leads"]]}
+                         if detail["leads"] else None)
             return detail
     raise refused
+
+
+def network_activity(conn: Connection, network_id: str) -> list[dict[str, Any]]:
+    """How many of the network's ads were seen each day: its timeline."""
+    rows = fetch(conn, "SELECT date(s.seen_at), COUNT(DISTINCT s.ad_pk) FROM sighting s "
+                 "JOIN ad_network an ON an.ad_pk = s.ad_pk "
+                 f"WHERE an.network_id = {mark(conn)} GROUP BY date(s.seen_at) ORDER BY 1",
+                 (network_id,))
+    return [{"day": str(day)[:10], "ads": int(n)} for day, n in rows]
+
+
+# A lead's value is shown unless it names a victim, a runaway, or is a name: those are
+# behind the entity page's reason for consultation.
+MASKED_LEAD_CATEGORIES = ("victim", "runaway")
+
+
+def _visible_leads(conn: Connection, viewer: Viewer, network_id: str) -> list[dict[str, Any]]:
+    """The network's leads to case entities the viewer may see, sensitive values masked."""
+    leads = leads_for_network(conn, network_id)
+    seen = set(visible_entities(conn, viewer, sorted({lead.entity_id for lead in leads})))
+    out = []
+    for lead in leads:
+        if lead.entity_id not in seen:
+            continue
+        masked = lead.kind == "name" or lead.entity_category in MASKED_LEAD_CATEGORIES
+        out.append({"id": lead.id, "entity_id": lead.entity_id, "case_id": lead.case_id,
+                    "kind": lead.kind, "value": None if masked else lead.value,
+                    "ads": lead.ads, "strength": lead.strength, "status": lead.status,
+                    "entity_category": lead.entity_category})
+    return out
 
 
 def decide(store: Store, user: User, network_id: str, decision: str, *,

@@ -181,7 +181,7 @@ class SourceOut(BaseModel):
     origin: str = Field(description="fichier:ligne")
 
 
-class ValueOut(BaseModel):
+class StatementValueOut(BaseModel):
     prop: str
     label: str
     value: str
@@ -246,7 +246,7 @@ class EntityOut(BaseModel):
     departement: str | None
     node: str | None = Field(description="le nœud du graphe de cette entité")
     members: list[MemberOut]
-    values: list[ValueOut]
+    values: list[StatementValueOut]
     leads: list[LeadOut]
     neighbours: GraphOut
     links: list[LinkOut]

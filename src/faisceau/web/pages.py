@@ -22,6 +22,7 @@ from faisceau.web.api import (
     network_view,
     queue_view,
 )
+from faisceau.web.charts import bar_chart
 from faisceau.web.maps import circuit_map
 from faisceau.web.security import (
     TOO_MANY_LOGINS,
@@ -140,8 +141,14 @@ def network_page(request: Request, user: PageUser, network_id: str) -> Response:
     stops = [(c["departement"], f"{c['commune']}, depuis le {_when(c['from'])}")
              for c in detail["circuit"] if c.get("departement")]
     circuit = Markup(circuit_map(stops, title="Circuit du réseau")) if stops else None
-    return render(request, "reseau.html", {"n": detail, "may_decide": user.role in DECIDERS,
-                                           "carte_circuit": circuit}, user=user)
+    activity = Markup(bar_chart([(a["day"][8:10] + "/" + a["day"][5:7], float(a["ads"]))
+                                 for a in detail["activity"]],
+                                title="Annonces du réseau vues par jour", unit="annonces"))
+    return render(request, "reseau.html", {
+        "n": detail, "may_decide": user.role in DECIDERS, "carte_circuit": circuit,
+        "carte_activite": activity,
+        "lead_words": {"new": "nouvelle", "confirmed": "confirmée", "dismissed": "écartée"}},
+        user=user)
 
 
 @router.post("/reseaux/{network_id}/decision")
