@@ -263,6 +263,22 @@ def test_order_paging_cap_and_excluded_ads(store: Store, days: tuple[Path, Path]
         assert found(conn, "massage", only_ads=[]) == set()
 
 
+def test_a_common_word_is_ranked_among_its_newest_matches_and_counted_in_full(
+        store: Store, days: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _ingest(store, days[1])
+    with store.begin() as conn:
+        every = search_ads(conn, "à")
+        newest = conn.execute(text("SELECT version_id FROM ad_search ORDER BY version_id DESC "
+                                   "LIMIT 2")).scalars().all()
+        monkeypatch.setattr(fulltext, "RANKED_CANDIDATES", 2)
+        bounded = search_ads(conn, "à")
+    assert bounded.total == every.total == 5  # the count does not depend on the bound
+    if store.dialect == "postgresql":  # SQLite ranks every match (FTS5's own bm25)
+        assert {h.version_id for h in bounded.hits} == set(newest)
+    else:
+        assert len(bounded.hits) == 5
+
+
 # --- Any text is a query -------------------------------------------------------------------
 
 WORD = re.compile(r"^[a-z0-9]{1,60}$")
