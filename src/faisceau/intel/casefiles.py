@@ -43,6 +43,7 @@ from faisceau.store.bulk import (
     CASE_FILE_TABLES,
     fetch_in,
     insert_rows,
+    note_change,
     refresh_statistics,
     upsert_rows,
     utc_now,
@@ -505,6 +506,7 @@ def _upsert_entities(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         merged.append(row)
     upsert_rows(conn, "intel_entity", "id", ENTITY_COLUMNS, merged,
                 update=[c for c in ENTITY_COLUMNS if c not in ("id", "canonical_id")])
+    note_change(conn, "case_files")
 
 
 def _set_aside(conn: Connection, rejected: list[SetAside]) -> None:

@@ -598,6 +598,7 @@ def _write(conn: Connection, found: dict[tuple[str, str, str, str], _Found], now
     _delete_undecided(conn, removals)
     bulk.upsert_rows(conn, "intel_lead", "id", _LEAD_COLUMNS, upserts,
                      update=[c for c in _LEAD_COLUMNS if c not in ("id", "found_at")])
+    bulk.note_change(conn, "leads")
 
 
 def _delete_undecided(conn: Connection, lead_ids: list[str]) -> None:
@@ -811,6 +812,7 @@ def decide(store: Store, lead: str, decision: str, analyst: str, reason: str | N
         m = bulk.mark(conn)
         if not bulk.fetch(conn, f"SELECT id FROM intel_lead WHERE id = {m}", (lead,)):
             raise LeadError(f"piste inconnue : {lead}")
+        bulk.note_change(conn, "leads")
         result = conn.execute(intel_lead_decision.insert().values(
             lead_id=lead, decision=decision, reason=why, analyst=name,
             decided_at=_utc_naive(now)))

@@ -49,6 +49,7 @@ from faisceau.store.bulk import (
     fetch_in,
     insert_rows,
     mark,
+    note_change,
     serialise,
     update_rows,
     utc_now,
@@ -261,6 +262,8 @@ def recompute_canonical_ids(conn: Connection) -> int:
     rows = [(canonical, now, entity_id) for entity_id, old in people.items()
             if (canonical := root(entity_id)) != old]
     update_rows(conn, "intel_entity", "id", ("canonical_id", "updated_at"), rows)
+    if rows:
+        note_change(conn, "people")
     return len(rows)
 
 

@@ -159,6 +159,7 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
                      ("updated_at", "status", "ads", "first_seen", "last_seen"))
     pks_changed = [pk for pk, _ in changed]
     bulk.delete_in(conn, "ad_network", "ad_pk", pks_changed)
+    bulk.note_change(conn, "networks")
     bulk.insert_rows(conn, "ad_network", ("ad_pk", "network_id"), changed)
     bulk.delete_in(conn, "network_evidence", "network_id", sorted(touched | emptied))
     bulk.insert_rows(conn, "network_evidence",

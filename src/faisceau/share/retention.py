@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from faisceau.ingest import fulltext
 from faisceau.intel.casefiles import link_schemata
 from faisceau.store import Store
-from faisceau.store.bulk import delete_in, fetch, fetch_in, mark, utc_now
+from faisceau.store.bulk import delete_in, fetch, fetch_in, mark, note_change, utc_now
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ def apply_retention(store: Store, today: date | None = None, *, dry_run: bool = 
         delete_in(conn, "intel_statement", "entity_id", doomed)
         delete_in(conn, "intel_entity", "id", doomed)
         delete_in(conn, "intel_lead", "entity_id", ids)
+        note_change(conn, "case_files")
         summary.erased_entities = len(doomed)
     return summary
 
@@ -192,6 +193,7 @@ def erase_ads(conn: Connection, pks: list[int]) -> tuple[int, int]:
     fulltext.forget(conn, versions)
     delete_in(conn, "ad_version", "id", versions)
     delete_in(conn, "ad", "id", pks)
+    note_change(conn, "networks")
     still = {str(r[0]) for r in fetch_in(conn, "SELECT network_id FROM ad_network",
                                          "network_id", networks)}
     expired = [n for n in networks if n not in still]

@@ -271,3 +271,23 @@ def refresh_statistics(store: Any, tables: Sequence[str]) -> None:
         else:
             conn.exec_driver_sql("PRAGMA optimize")
         conn.commit()
+
+
+STAGES = ("networks", "case_files", "people", "leads")
+
+
+def note_change(conn: Connection, stage: str) -> None:
+    """Count one change by ``stage`` in the caller's transaction (``store_change``): readers
+    that keep derived data in memory compare these counters to know when to rebuild."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage: {stage}")
+    conn.exec_driver_sql(
+        f"INSERT INTO store_change (stage, version, changed_at) VALUES ({mark(conn)}, 1, "
+        f"{mark(conn)}) ON CONFLICT (stage) DO UPDATE SET version = store_change.version + 1, "
+        "changed_at = excluded.changed_at", (stage, utc_now()))
+
+
+def changes(conn: Connection) -> tuple[tuple[str, int], ...]:
+    """Every stage's change counter, in order: equal tuples, nothing changed."""
+    return tuple((str(stage), int(version)) for stage, version in fetch(
+        conn, "SELECT stage, version FROM store_change ORDER BY stage", ()))

@@ -560,3 +560,16 @@ def declared(name: str | None, type_: str, _parents: object = None) -> bool:
     if type_ == "index":
         return name not in SEARCH_INDEX
     return True
+
+
+# -- What changed when ----------------------------------------------------------------------
+#
+# One counter per stage that writes what the web application keeps in memory (the link
+# graph): a reader compares a few small rows instead of counting million-row tables.
+store_change = Table(
+    "store_change",
+    metadata,
+    Column("stage", String(32), primary_key=True),  # networks, case_files, people, leads
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,7 +54,7 @@ from faisceau.share.access import (
 )
 from faisceau.share.accounts import User
 from faisceau.store import Store
-from faisceau.store.bulk import fetch, fetch_in, mark
+from faisceau.store.bulk import changes, fetch, fetch_in, mark
 from faisceau.web.api import ROLE_REFUSED, ErrorOut, Refused
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
@@ -73,8 +72,6 @@ SENSITIVE_CATEGORIES = ("victim", "runaway")
 REMEMBERED_REASONS = 6
 GRAPH_LIMIT = 150
 PATH_MAX_HOPS = 8
-# How often the heavy change marker (counts of the tables the graph reads) is read again.
-CHECK_EVERY = 10.0
 VIEWER_GRAPHS = 8
 EDGE_LABELS = {"uses": "utilise", "booked": "a réservé via", "lead": "piste",
                "advertises": "annonce", "courtcaseparty": "partie à la procédure",
@@ -462,14 +459,6 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
                        {v: k for k, v in node_of.items()}, sensitive)
 
 
-MARKER_SQL = (
-    "SELECT (SELECT COUNT(*) FROM intel_entity), (SELECT MAX(updated_at) FROM intel_entity), "
-    "(SELECT COUNT(*) FROM intel_statement), (SELECT MAX(last_seen) FROM intel_statement), "
-    "(SELECT COUNT(*) FROM intel_lead), (SELECT MAX(updated_at) FROM intel_lead), "
-    "(SELECT COUNT(*) FROM intel_lead_decision), "
-    "(SELECT COUNT(*) FROM network WHERE status = 'active'), "
-    "(SELECT MAX(updated_at) FROM network), (SELECT COUNT(*) FROM link_key), "
-    "(SELECT COUNT(*) FROM ad_network)")
 # Who may see what changes at once: this marker is read on every query (a small table).
 SHARING_SQL = ("SELECT (SELECT COUNT(*) FROM share_distribution), "
                "(SELECT MAX(set_at) FROM share_distribution)")
@@ -479,30 +468,25 @@ class GraphCache:
     """One combined graph per process, rebuilt when the store has changed, and the graphs
     of the last few kinds of viewer (a unit and its groups see the same records).
 
-    The store's change marker (counts and latest times of the tables the graph reads) is
-    read at most every ``check_every`` seconds; the sharing marker on every query, so that
-    a restriction applies at once. One lock guards building and querying: the graph's
-    caches are not thread-safe."""
+    Both markers are read on every query, and both are a few small rows: the stages'
+    change counters (``store_change``: detection, case files, people, leads) and the
+    sharing marker, so that a new case file or a restriction applies at once. One lock
+    guards building and querying: the graph's caches are not thread-safe."""
 
-    def __init__(self, check_every: float = CHECK_EVERY) -> None:
-        self.check_every = check_every
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.builds = 0
         self._full: _Full | None = None
         self._marker: tuple[Any, ...] | None = None
-        self._checked = 0.0
         self._viewers: OrderedDict[tuple[Any, ...], ViewerGraph] = OrderedDict()
 
     def _current(self, conn: Connection) -> _Full:
-        now = time.monotonic()
-        if self._full is None or now - self._checked >= self.check_every:
-            marker = tuple(str(v) for v in fetch(conn, MARKER_SQL, ())[0])
-            self._checked = now
-            if self._full is None or marker != self._marker:
-                self._full = build_full(conn)
-                self._marker = marker
-                self._viewers.clear()
-                self.builds += 1
+        marker = changes(conn)
+        if self._full is None or marker != self._marker:
+            self._full = build_full(conn)
+            self._marker = marker
+            self._viewers.clear()
+            self.builds += 1
         return self._full
 
     def viewer_graph(self, conn: Connection, viewer: Viewer) -> ViewerGraph:
