@@ -11,6 +11,7 @@ from faisceau.ingest.pipeline import Ingestor
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
 from faisceau.intel.people import judge
+from faisceau.score.review import queue, record_decision
 from faisceau.score.run import detect_and_score
 from faisceau.store import Store, open_store
 from faisceau.store.bulk import changes
@@ -39,7 +40,7 @@ def test_every_stage_counts_its_changes(store_settings: Settings, tmp_path: Path
         ingestor.ingest_paths([tmp_path / "world" / "crawl"])
     assert _counters(store) == {}  # ingestion alone changes no network
     detect_and_score(store)
-    assert _counters(store) == {"networks": 1}
+    assert _counters(store) == {"networks": 1, "scores": 1}
     import_case_files(store, [csv_dir])
     after_import = _counters(store)
     assert after_import["case_files"] >= 1 and after_import["networks"] == 1
@@ -47,4 +48,8 @@ def test_every_stage_counts_its_changes(store_settings: Settings, tmp_path: Path
     assert _counters(store)["people"] == 1
     find_leads(store)
     assert _counters(store)["leads"] == 1
+    with store.begin() as conn:
+        network_id = queue(conn, limit=1)[0].network_id
+        record_decision(conn, network_id, "investigate", "analyste")
+    assert _counters(store)["decisions"] == 1
     store.dispose()

@@ -20,8 +20,9 @@ from faisceau.ingest.pipeline import Ingestor
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
 from faisceau.link.inspect import network_detail
-from faisceau.score.review import queue
+from faisceau.score.review import queue, record_decision
 from faisceau.score.run import detect_and_score
+from faisceau.share import audit
 from faisceau.share.accounts import create_user, seed_units
 from faisceau.store import Store, open_store
 from faisceau.store.bulk import fetch
@@ -109,3 +110,23 @@ def test_the_timeline_counts_the_networks_ads_seen_each_day(linked: tuple[Store,
     assert f'data-node="network:{network_id}"' in page  # the link graph starts there
     if detail["circuit"]:
         assert 'class="carte-circuit"' in page
+
+
+def test_a_cached_network_page_shows_a_decision_taken_elsewhere_at_once(
+        linked: tuple[Store, str]) -> None:
+    store, network_id = linked
+    app = create_app(store.settings, login_limiter=LoginLimiter(attempts=100))
+    with TestClient(app) as web:
+        login(web, "centre")
+        first = web.get(f"/api/reseaux/{network_id}").json()
+        again = web.get(f"/api/reseaux/{network_id}").json()
+        assert again == first and app.state.read_cache.hits >= 1
+        with store.begin() as conn:  # on the command line, say: not through this process
+            record_decision(conn, network_id, "known", "analyste", case_ref="2026/SD-13/0001")
+        after = web.get(f"/api/reseaux/{network_id}").json()
+        queued = web.get("/api/file", params={"tous": 1, "limite": 500}).json()["entries"]
+    assert [d["decision"] for d in after["decisions"]] == ["known"]
+    assert next(e for e in queued if e["network_id"] == network_id)["status"] == "known"
+    with store.begin() as conn:
+        views = [e for e in audit.entries(conn, login="centre") if e.record_id == network_id]
+    assert len(views) == 3  # every view is logged, cached or not

@@ -782,8 +782,10 @@ def leads_for_entity(conn: Connection, entity_id: str) -> list[Lead]:
     """The leads of a case entity and of the records resolved to the same person
     (``intel_entity.canonical_id``), strongest first."""
     m = bulk.mark(conn)
+    # One IN over a UNION, not an OR: PostgreSQL then reads the lead index instead of every
+    # lead (10 ms a page on a national month).
     return _leads(conn, bulk.fetch(conn, (
-        f"{_SELECT_LEADS} WHERE l.entity_id = {m} OR l.entity_id IN (SELECT o.id FROM "
+        f"{_SELECT_LEADS} WHERE l.entity_id IN (SELECT {m} UNION SELECT o.id FROM "
         "intel_entity o JOIN intel_entity me ON me.canonical_id = o.canonical_id "
         f"WHERE me.id = {m}) ORDER BY l.strength DESC, l.ads DESC, l.id"),
         (entity_id, entity_id)))

@@ -34,7 +34,7 @@ import orjson
 from sqlalchemy import Connection, and_, or_, select
 
 from faisceau.score.settings import load_settings as load_score_settings
-from faisceau.store.bulk import iso_utc, utc_now
+from faisceau.store.bulk import iso_utc, note_change, utc_now
 from faisceau.store.schema import network, network_event, network_score, review_decision
 
 DECISIONS = ("investigate", "dismissed", "known")
@@ -263,6 +263,7 @@ def record_decision(conn: Connection, network_id: str, decision: str, analyst: s
     ever updated: a new decision is appended and the latest one counts."""
     name, reason, case_ref = _validated(decision, analyst, reason, case_ref)
     seen = _score_to_decide_on(conn, network_id)
+    note_change(conn, "decisions")
     result = conn.execute(review_decision.insert().values(
         network_id=network_id, decision=decision, reason=reason, case_ref=case_ref,
         analyst=name, decided_at=_utc_naive(now), risk=seen.risk, ads=seen.ads,

@@ -306,6 +306,7 @@ def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:
 def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
            settings: ScoreSettings, summary: ScoreSummary, incremental: bool) -> None:
     now = bulk.utc_now()
+    bulk.note_change(conn, "scores")
     network_ids = subset.network_ids
     sizes = np.bincount(data.network, minlength=data.networks)
     risks = np.round(scores.risk, 6)

@@ -273,7 +273,7 @@ def refresh_statistics(store: Any, tables: Sequence[str]) -> None:
         conn.commit()
 
 
-STAGES = ("networks", "case_files", "people", "leads")
+STAGES = ("networks", "scores", "decisions", "case_files", "people", "leads")
 
 
 def note_change(conn: Connection, stage: str) -> None:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from faisceau.intel.leads import leads_for_network
+from faisceau.intel.leads import Lead, leads_for_network
 from faisceau.link.inspect import network_detail
 from faisceau.score.inspect import network_score_detail
 from faisceau.score.review import (
@@ -34,6 +34,7 @@ from faisceau.share.access import READERS, Viewer, visible, visible_entities
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import fetch, mark
+from faisceau.web.cache import ReadCache
 from faisceau.web.security import csrf_token, current_user, store_of
 
 # Who may record a review decision: the intelligence analysts of the central office and
@@ -213,10 +214,24 @@ class Refused(HTTPException):
     """A refusal already written to the consultation log."""
 
 
+def read_cache(request: Request) -> ReadCache:
+    """This process's cache of reads that depend only on the store's content."""
+    cache = getattr(request.app.state, "read_cache", None)
+    if cache is None:
+        cache = request.app.state.read_cache = ReadCache()
+    return cache
+
+
+def _uncached(_conn: Connection, _key: Any, compute: Any) -> Any:
+    return compute()
+
+
 def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
-               include_decided: bool = False) -> list[QueueEntry]:
+               include_decided: bool = False, cache: ReadCache | None = None
+               ) -> list[QueueEntry]:
     """The review queue as this user may see it; the view is logged with the networks shown.
     """
+    cached = cache.get if cache is not None else _uncached
     refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
@@ -224,7 +239,8 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
             audit.record(conn, viewer, "denied", "queue", "file", detail={"why": "role"})
             refused = Refused(403, ROLE_REFUSED)
         else:
-            entries = queue(conn, limit=limit, include_decided=include_decided)
+            entries = cached(conn, ("queue", limit, include_decided),
+                             lambda: queue(conn, limit=limit, include_decided=include_decided))
             shown = set(visible(conn, viewer, "network", [e.network_id for e in entries]))
             entries = [e for e in entries if e.network_id in shown]
             audit.record(conn, viewer, "view", "queue", "file",
@@ -249,20 +265,32 @@ def _may_see(conn: Connection, viewer: Viewer, network_id: str) -> Refused | Non
     return None
 
 
-def network_view(store: Store, user: User, network_id: str) -> dict[str, Any]:
+def _network_content(conn: Connection, network_id: str) -> dict[str, Any]:
+    """Everything a network page shows that is the same for every reader (its leads before
+    need-to-know)."""
+    detail = network_detail(conn, network_id)
+    assert detail is not None
+    detail["score"] = network_score_detail(conn, network_id)
+    detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
+    detail["earlier_decisions"] = [
+        d.to_dict() for d in earlier_decisions(conn, [network_id]).get(network_id, [])]
+    detail["activity"] = network_activity(conn, network_id)
+    detail["all_leads"] = leads_for_network(conn, network_id)
+    return detail
+
+
+def network_view(store: Store, user: User, network_id: str,
+                 cache: ReadCache | None = None) -> dict[str, Any]:
     """One network with its score, reasons and decisions; the view is logged."""
+    cached = cache.get if cache is not None else _uncached
     with store.begin() as conn:
         viewer = user.viewer(conn)
         refused = _may_see(conn, viewer, network_id)
         if refused is None:
-            detail = network_detail(conn, network_id)
-            assert detail is not None
-            detail["score"] = network_score_detail(conn, network_id)
-            detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
-            detail["earlier_decisions"] = [
-                d.to_dict() for d in earlier_decisions(conn, [network_id]).get(network_id, [])]
-            detail["activity"] = network_activity(conn, network_id)
-            detail["leads"] = _visible_leads(conn, viewer, network_id)
+            content = cached(conn, ("network", network_id),
+                             lambda: _network_content(conn, network_id))
+            detail = {k: v for k, v in content.items() if k != "all_leads"}
+            detail["leads"] = _visible_leads(conn, viewer, content["all_leads"])
             audit.record(conn, viewer, "view", "network", network_id,
                          detail={"leads": [lead["id"] for lead in detail["leads"]]}
                          if detail["leads"] else None)
@@ -284,9 +312,8 @@ def network_activity(conn: Connection, network_id: str) -> list[dict[str, Any]]:
 MASKED_LEAD_CATEGORIES = ("victim", "runaway")
 
 
-def _visible_leads(conn: Connection, viewer: Viewer, network_id: str) -> list[dict[str, Any]]:
+def _visible_leads(conn: Connection, viewer: Viewer, leads: list[Lead]) -> list[dict[str, Any]]:
     """The network's leads to case entities the viewer may see, sensitive values masked."""
-    leads = leads_for_network(conn, network_id)
     seen = set(visible_entities(conn, viewer, sorted({lead.entity_id for lead in leads})))
     out = []
     for lead in leads:
@@ -338,14 +365,15 @@ def api_queue(request: Request, user: CurrentUser, limite: int = QUEUE_LIMIT,
               tous: bool = False) -> dict[str, Any]:
     if not 1 <= limite <= MAX_QUEUE_LIMIT:
         raise HTTPException(400, f"limite entre 1 et {MAX_QUEUE_LIMIT}")
-    entries = queue_view(store_of(request), user, limit=limite, include_decided=tous)
+    entries = queue_view(store_of(request), user, limit=limite, include_decided=tous,
+                         cache=read_cache(request))
     return {"entries": [e.to_dict() for e in entries]}
 
 
 @router.get("/reseaux/{network_id}", response_model=NetworkOut, summary="Un réseau",
             responses={404: {"model": ErrorOut, "description": "Réseau introuvable"}})
 def api_network(request: Request, user: CurrentUser, network_id: str) -> dict[str, Any]:
-    return network_view(store_of(request), user, network_id)
+    return network_view(store_of(request), user, network_id, cache=read_cache(request))
 
 
 @router.post("/reseaux/{network_id}/decision", response_model=DecisionOut, status_code=201,

@@ -21,6 +21,7 @@ from faisceau.web.api import (
     decide,
     network_view,
     queue_view,
+    read_cache,
 )
 from faisceau.web.charts import bar_chart
 from faisceau.web.maps import circuit_map
@@ -130,14 +131,15 @@ def logout(request: Request) -> Response:
 def queue_page(request: Request, user: PageUser, tous: bool = False,
                limite: int = QUEUE_LIMIT) -> Response:
     limite = min(max(limite, 1), MAX_QUEUE_LIMIT)
-    entries = queue_view(store_of(request), user, limit=limite, include_decided=tous)
+    entries = queue_view(store_of(request), user, limit=limite, include_decided=tous,
+                         cache=read_cache(request))
     return render(request, "file.html", {"entries": [e.to_dict() for e in entries], "tous": tous,
                                          "may_decide": user.role in DECIDERS}, user=user)
 
 
 @router.get("/reseaux/{network_id}", response_class=HTMLResponse)
 def network_page(request: Request, user: PageUser, network_id: str) -> Response:
-    detail = network_view(store_of(request), user, network_id)
+    detail = network_view(store_of(request), user, network_id, cache=read_cache(request))
     stops = [(c["departement"], f"{c['commune']}, depuis le {_when(c['from'])}")
              for c in detail["circuit"] if c.get("departement")]
     circuit = Markup(circuit_map(stops, title="Circuit du réseau")) if stops else None
