@@ -480,8 +480,14 @@ class GraphCache:
         self._marker: tuple[Any, ...] | None = None
         self._viewers: OrderedDict[tuple[Any, ...], ViewerGraph] = OrderedDict()
 
-    def _current(self, conn: Connection) -> _Full:
-        marker = changes(conn)
+    @staticmethod
+    def markers(conn: Connection) -> tuple[Any, ...]:
+        """What the graphs depend on (a few small rows): read before taking the lock, so
+        that no reader waits on another's round trips to the database."""
+        sharing = tuple(str(v) for v in fetch(conn, SHARING_SQL, ())[0])
+        return changes(conn), sharing
+
+    def _current(self, conn: Connection, marker: Any) -> _Full:
         if self._full is None or marker != self._marker:
             self._full = build_full(conn)
             self._marker = marker
@@ -489,10 +495,11 @@ class GraphCache:
             self.builds += 1
         return self._full
 
-    def viewer_graph(self, conn: Connection, viewer: Viewer) -> ViewerGraph:
-        """The viewer's graph; call with ``lock`` held."""
-        full = self._current(conn)
-        sharing = tuple(str(v) for v in fetch(conn, SHARING_SQL, ())[0])
+    def viewer_graph(self, conn: Connection, viewer: Viewer,
+                     markers: tuple[Any, ...]) -> ViewerGraph:
+        """The viewer's graph as of ``markers``; call with ``lock`` held."""
+        stages, sharing = markers
+        full = self._current(conn, stages)
         key = (viewer.unit, tuple(sorted(viewer.groups)), sharing)
         found = self._viewers.get(key)
         if found is None:
@@ -511,17 +518,22 @@ def graph_cache(request: Request) -> GraphCache:
     return cache
 
 
-def _node_id(conn: Connection, viewer: Viewer, vg: ViewerGraph, given: str) -> str | None:
-    """The viewer's node for an id as given: one of their records (shown under its resolved
-    entity's node), or a phone, e-mail or network node of their graph."""
+def _asked(conn: Connection, viewer: Viewer, given: str) -> tuple[str, str] | None:
+    """What an id as given stands for, from the database (before the graph lock): one of the
+    viewer's records ("record", its resolved entity), or a phone, e-mail or network node."""
     rows = fetch(conn, f"SELECT canonical_id FROM intel_entity WHERE id = {mark(conn)}",
                  (given,))
     if rows:
-        if not visible_entities(conn, viewer, [given]):
-            return None
-        node = vg.node_of.get(rows[0][0])
-    else:
-        node = given if given.startswith(("phone:", "email:", "network:")) else None
+        return ("record", str(rows[0][0])) if visible_entities(conn, viewer, [given]) else None
+    return ("node", given) if given.startswith(("phone:", "email:", "network:")) else None
+
+
+def _node_id(vg: ViewerGraph, asked: tuple[str, str] | None) -> str | None:
+    """The viewer's node for what was asked (a record shows under its resolved entity's
+    node), if their graph has it."""
+    if asked is None:
+        return None
+    node = vg.node_of.get(asked[1]) if asked[0] == "record" else asked[1]
     return node if node in vg.ids else None
 
 
@@ -776,9 +788,10 @@ def _entity_out(request: Request, conn: Connection, viewer: Viewer, cache: Graph
                                       key=lambda kv: (order.get(kv[0][0], len(order)), kv[0]))]
     leads = _visible_leads(conn, viewer, [_lead(x) for x in leads_for_entity(conn, entity_id)],
                            set(ids))
+    markers, asked = cache.markers(conn), _asked(conn, viewer, entity_id)
     with cache.lock:
-        vg = cache.viewer_graph(conn, viewer)
-        node = _node_id(conn, viewer, vg, entity_id)
+        vg = cache.viewer_graph(conn, viewer, markers)
+        node = _node_id(vg, asked)
         neighbours: dict[str, Any] = (_neighbours(request, vg, node, 1) if node is not None
                       else {"nodes": [], "edges": [], "truncated": False})
     links: dict[str, list[str]] = defaultdict(list)
@@ -819,10 +832,12 @@ def graph_view(request: Request, user: User, *, around: str | None = None, depth
         viewer = user.viewer(conn)
         refused = _reader(conn, viewer, "graph", query)
         if refused is None:
+            markers = cache.markers(conn)
+            asked = [_asked(conn, viewer, a or "")
+                     for a in ([around] if ends is None else list(ends))]
             with cache.lock:
-                vg = cache.viewer_graph(conn, viewer)
-                asked = [around] if ends is None else list(ends)
-                nodes = [_node_id(conn, viewer, vg, a or "") for a in asked]
+                vg = cache.viewer_graph(conn, viewer, markers)
+                nodes = [_node_id(vg, a) for a in asked]
                 if any(n is None for n in nodes) or vg.graph is None:
                     audit.record(conn, viewer, "denied", "graph", query,
                                  detail={"why": "need-to-know or unknown"})
