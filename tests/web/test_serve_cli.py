@@ -32,6 +32,9 @@ def test_serve_answers_on_loopback(workers: int, store_env: dict[str, str]) -> N
         assert page.status_code == 200 and "Connexion" in page.text
         assert httpx.get(f"{base}/static/faisceau.css").status_code == 200
         assert httpx.get(f"{base}/file", follow_redirects=False).status_code == 303
+        # A searched phone must not reach the server's own output (no access log by default).
+        httpx.get(f"{base}/annonces?telephone=0612345678", follow_redirects=False)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        output, _ = server.communicate(timeout=20)
+    assert "0612345678" not in output and "/annonces" not in output
