@@ -457,3 +457,60 @@ def test_a_store_without_case_files_answers_not_found(store_settings: Settings) 
                  "/api/entites/0", "/api/dossiers/0"):
         assert web.get(path).status_code == 404, path
     store.dispose()
+
+
+# --- Exporting a case ------------------------------------------------------------------------
+# The same need-to-know as its page, a reason when it holds a victim, only its own records
+# (never the values another file holds on the same person), and the export in the log.
+
+EXPORT_URL = "/api/dossiers/K1/export.ftm"
+
+
+def _entities(text: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {e["id"]: e for e in map(orjson.loads, text.splitlines())}
+
+
+def test_the_export_holds_the_cases_own_records_with_a_reason_and_is_logged(
+        store: Store) -> None:
+    login = f"analyst-{OWNER}".lower()
+    web = _logged_in(TestClient(_app(store)), login)
+    refused = web.get(EXPORT_URL)
+    assert refused.status_code == 428 and "motif" in refused.json()["detail"].lower()
+    done = web.get(EXPORT_URL, params={"motif": REASON})
+    assert done.status_code == 200
+    assert "attachment" in done.headers["content-disposition"]
+    entities = _entities(done.text)
+    assert {"K1", "K1-P1", "K1-P2", "K1-P3", "K1-P5"} <= set(entities)
+    assert not [i for i in entities if i.startswith("K2")]
+    # K1-P1 is resolved to K2-P1 (the same man): his Lyon phone stays in Lyon's file.
+    assert PHONE_K2 not in done.text
+    assert entities["K1-P2"]["schema"] == "Person"
+    assert any("people.csv" in o for o in entities["K1-P2"].get("origin", []))
+    with store.begin() as conn:
+        exported = [e for e in audit.entries(conn, login=login) if e.action == "export"]
+    assert [(e.record_kind, e.record_id, e.reason) for e in exported] == [("case", "K1", REASON)]
+    again = web.get(EXPORT_URL)  # the reason holds for the session, as on the page
+    assert again.status_code == 200
+
+
+def test_no_role_unit_or_level_exports_what_it_may_not_see(store: Store) -> None:
+    for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE)):
+        if (role, unit) not in BASIC_ACCOUNTS:
+            create_user(store, f"{role}-{unit}".lower(), PASSWORD, role, unit)
+    app = _app(store)
+    clients = {(role, unit): _logged_in(TestClient(app), f"{role}-{unit}".lower())
+               for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE))}
+    for level in LEVELS:
+        _distribute(store, "case", "K1", level)
+        shared = Distribution(level, OWNER, GROUP if level == "group" else None)
+        for (role, unit), web in clients.items():
+            answer = web.get(EXPORT_URL, params={"motif": REASON})
+            missing = web.get("/api/dossiers/INCONNU/export.ftm", params={"motif": REASON})
+            what = (level, role, unit)
+            if role not in READERS:
+                assert answer.status_code == 403, what
+            elif can_see(_viewer(role, unit), shared):
+                assert answer.status_code == 200 and "K1-P1" in answer.text, what
+            else:
+                assert answer.status_code == 404, what
+                assert answer.json() == missing.json(), what

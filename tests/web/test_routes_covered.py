@@ -45,6 +45,7 @@ COVERED = {
     ("GET", "/api/dossiers"): ENTITIES,
     ("GET", "/dossiers/{case_id}"): ENTITIES,
     ("GET", "/api/dossiers/{case_id}"): ENTITIES,
+    ("GET", "/api/dossiers/{case_id}/export.ftm"): ENTITIES,
     ("POST", "/dossiers/{case_id}/motif"): ENTITIES,
     ("GET", "/entites/{entity_id}"): ENTITIES,
     ("GET", "/api/entites/{entity_id}"): ENTITIES,

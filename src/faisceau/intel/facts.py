@@ -57,3 +57,13 @@ def statements_of(conn: Connection, canonical_ids: Sequence[str]) -> list[Statem
     rows = fetch_in(conn, f"SELECT {_COLUMNS} FROM intel_statement s JOIN intel_entity e "
                     "ON e.id = s.entity_id", "e.canonical_id", list(canonical_ids))
     return [_statement(r) for r in sorted(rows, key=lambda r: (r[2], r[1], r[3], r[5], r[6]))]
+
+
+def statements_of_records(conn: Connection, entity_ids: Sequence[str]) -> list[Statement]:
+    """The statements of the given source records, each record its own entity (its
+    ``canonical_id`` is its id): what one case file holds, without the values that other
+    records resolved to the same person bring from other files."""
+    rows = fetch_in(conn, f"SELECT {_COLUMNS} FROM intel_statement s JOIN intel_entity e "
+                    "ON e.id = s.entity_id", "s.entity_id", list(entity_ids))
+    own = [(*r[:2], r[1], *r[3:]) for r in rows]
+    return [_statement(r) for r in sorted(own, key=lambda r: (r[1], r[3], r[5], r[6]))]

@@ -20,7 +20,9 @@ never under the id of a hidden one.
 
 from __future__ import annotations
 
+import io
 import itertools
+import re
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -35,6 +37,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
 from faisceau.intel.analysis import EvidenceGraph, Subgraph
+from faisceau.intel.exchange import entities_from_statements, write_ftm
+from faisceau.intel.facts import statements_of_records
 from faisceau.intel.inspect import CATEGORY_LABELS, case_detail, list_cases, role_label
 from faisceau.intel.leads import leads_for_entity
 from faisceau.intel.people import PROP_LABELS
@@ -860,6 +864,37 @@ def graph_view(request: Request, user: User, *, around: str | None = None, depth
     raise refused
 
 
+def case_export(store: Store, user: User, case_id: str, reason: str | None) -> tuple[str, int]:
+    """A case's records the user may see, as FtM JSON lines (each record its own entity, with
+    its provenance); the export is logged with the reason. ``ReasonRequired`` when the case
+    holds a victim, a minor or a runaway report and no reason was given."""
+    with store.begin() as conn:
+        viewer = user.viewer(conn)
+        refused = _reader(conn, viewer, "case", case_id)
+        if refused is None and not fetch(conn, "SELECT 1 FROM intel_entity WHERE id = "
+                                         f"{mark(conn)}", (case_id,)):
+            refused = Refused(404, CASE_NOT_FOUND)
+        elif refused is None and not visible_cases(conn, viewer, [case_id]):
+            audit.record(conn, viewer, "denied", "case", case_id,
+                         detail={"why": "need-to-know", "export": "ftm"})
+            refused = Refused(404, CASE_NOT_FOUND)
+        if refused is None:
+            records = fetch(conn, "SELECT id, category, minor FROM intel_entity WHERE "
+                            f"case_id = {mark(conn)} OR id = {mark(conn)}", (case_id, case_id))
+            ids = visible_entities(conn, viewer, sorted(str(r[0]) for r in records))
+            shown = set(ids)
+            if reason is None and any(_is_sensitive(r[1], r[2]) for r in records
+                                      if r[0] in shown):
+                raise ReasonRequired(case_id, "dossier")
+            buffer = io.BytesIO()
+            count = write_ftm(entities_from_statements(statements_of_records(conn, ids)),
+                              buffer, context=True)
+            audit.record(conn, viewer, "export", "case", case_id, reason=reason,
+                         detail={"format": "ftm", "entities": count})
+            return buffer.getvalue().decode("utf-8"), count
+    raise refused
+
+
 # --- Routes --------------------------------------------------------------------------------
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -887,6 +922,22 @@ def api_case(request: Request, user: CurrentUser, case_id: str, motif: Motif = N
              motif_header: MotifHeader = None) -> dict[str, Any]:
     reason = _reason_of(request, case_key(case_id), motif or motif_header)
     return case_view(store_of(request), user, case_id, reason)
+
+
+@api.get("/dossiers/{case_id}/export.ftm", response_class=Response,
+         summary="Exporter un dossier (FtM JSON lines, pour Aleph)",
+         responses={**NOT_FOUND_DOC, 428: {"model": ErrorOut,
+                                           "description": "Motif de consultation requis"}})
+def api_case_export(request: Request, user: CurrentUser, case_id: str, motif: Motif = None,
+                    motif_header: MotifHeader = None) -> Response:
+    reason = _reason_of(request, case_key(case_id), motif or motif_header)
+    try:
+        body, _count = case_export(store_of(request), user, case_id, reason)
+    except ReasonRequired:
+        raise Refused(428, REASON_REQUIRED) from None
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", case_id)[:80]
+    return Response(body, media_type="application/x-ndjson; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}.ftm.jsonl"'})
 
 
 @api.get("/entites/{entity_id}", response_model=EntityOut, summary="Une entité",
