@@ -11,8 +11,8 @@ view is one consultation-log entry, in a chain that stays intact.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
+from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,13 @@ from faisceau.store.bulk import utc_now
 from faisceau.store.schema import share_distribution, share_group, share_group_member
 from faisceau.web.app import create_app
 from faisceau.web.security import LoginLimiter
+from tests.web.helpers import log_in
 
 PASSWORD = "mot de passe de test"
 OWNER, CENTRAL, IN_GROUP, OUTSIDE = "DEP-13", "OCRTEH", "DEP-75", "DEP-69"
 UNITS = (OWNER, CENTRAL, IN_GROUP, OUTSIDE)
 GROUP = "marseille-paris"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_login = partial(log_in, password=PASSWORD)
 SOURCE = "exemple"
 DAY1 = [
     {"ad_id": "a1", "seen_at": "2026-03-02T08:00:00Z", "title": "Massage relaxant",
@@ -92,15 +93,6 @@ def _network(store: Store, ad_id: str) -> str:
         return str(conn.execute(text(
             "SELECT network_id FROM ad_network n JOIN ad a ON a.id = n.ad_pk "
             "WHERE a.ad_id = :a"), {"a": ad_id}).scalar_one())
-
-
-def _login(web: TestClient, login: str) -> None:
-    form = TOKEN.search(web.get("/connexion").text)
-    assert form
-    done = web.post("/connexion", data={"identifiant": login, "mot_de_passe": PASSWORD,
-                                        "csrf_token": form.group(1), "suite": "/"},
-                    follow_redirects=False)
-    assert done.status_code == 303, done.text
 
 
 def _log(store: Store, login: str | None = None,

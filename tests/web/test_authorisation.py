@@ -11,7 +11,6 @@ under the same rule; a decision is only recorded by a deciding role that may see
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from itertools import product
 
@@ -31,12 +30,12 @@ from faisceau.store.schema import share_distribution, share_group, share_group_m
 from faisceau.synth.world import Params, write_world
 from faisceau.web.app import create_app
 from faisceau.web.security import LoginLimiter
+from tests.web.helpers import log_in
 
 PASSWORD = "mot de passe de test"
 OWNER, CENTRAL, IN_GROUP, OUTSIDE = "DEP-13", "OCRTEH", "DEP-75", "DEP-69"
 GROUP = "marseille-paris"
 DECIDERS = ("analyst", "referent")
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +65,8 @@ def _distribute(store: Store, network_id: str, level: str) -> None:
 
 
 def _logged_in(web: TestClient, login: str) -> str:
-    form = TOKEN.search(web.get("/connexion").text)
-    assert form
-    done = web.post("/connexion", data={"identifiant": login, "mot_de_passe": PASSWORD,
-                                        "csrf_token": form.group(1), "suite": "/"},
-                    follow_redirects=False)
-    assert done.status_code == 303, done.text
+    """Logged in; the session's CSRF token."""
+    log_in(web, login, PASSWORD)
     return str(web.get("/api/moi").json()["csrf_token"])
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,12 @@ from faisceau.store.schema import (
 )
 from faisceau.web.app import create_app
 from faisceau.web.security import LoginLimiter
+from tests.web.helpers import TOKEN, log_in
 
 PASSWORD = "mot de passe de test"
 OWNER, CENTRAL, IN_GROUP, OUTSIDE = "DEP-13", "OCRTEH", "DEP-75", "DEP-69"
 GROUP = "marseille-paris"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_logged_in = partial(log_in, password=PASSWORD)
 REASON = "Vérification dans l'enquête 2026/SD-13/0001"
 
 CASES = ("affaire_id;numero_procedure;unite_code;unite;force;departement;commune_faits;"
@@ -123,16 +125,6 @@ def _app(store: Store) -> Any:
     return app
 
 
-def _logged_in(web: TestClient, login: str) -> TestClient:
-    form = TOKEN.search(web.get("/connexion").text)
-    assert form
-    done = web.post("/connexion", data={"identifiant": login, "mot_de_passe": PASSWORD,
-                                        "csrf_token": form.group(1), "suite": "/"},
-                    follow_redirects=False)
-    assert done.status_code == 303, done.text
-    return web
-
-
 def _distribute(store: Store, kind: str, record_id: str, level: str) -> None:
     with store.begin() as conn:
         conn.execute(delete(share_distribution))
@@ -150,16 +142,22 @@ def _viewer(role: str, unit: str) -> Viewer:
     return Viewer("x", role, unit, frozenset({GROUP}) if unit == IN_GROUP else frozenset())
 
 
-# --- Need-to-know ----------------------------------------------------------------------------
-
-
-def test_no_role_unit_or_level_leaks_a_case_or_its_people(store: Store) -> None:
+def _clients_of_every_role(store: Store) -> dict[tuple[str, str], TestClient]:
+    """A logged-in client for every role in the owning unit, the central office, a unit of
+    the sharing group and another unit."""
     for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE)):
         if (role, unit) not in BASIC_ACCOUNTS:
             create_user(store, f"{role}-{unit}".lower(), PASSWORD, role, unit)
     app = _app(store)
-    clients = {(role, unit): _logged_in(TestClient(app), f"{role}-{unit}".lower())
-               for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE))}
+    return {(role, unit): _logged_in(TestClient(app), f"{role}-{unit}".lower())
+            for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE))}
+
+
+# --- Need-to-know ----------------------------------------------------------------------------
+
+
+def test_no_role_unit_or_level_leaks_a_case_or_its_people(store: Store) -> None:
+    clients = _clients_of_every_role(store)
     for level in LEVELS:
         _distribute(store, "case", "K1", level)
         shared = Distribution(level, OWNER, GROUP if level == "group" else None)
@@ -494,12 +492,7 @@ def test_the_export_holds_the_cases_own_records_with_a_reason_and_is_logged(
 
 
 def test_no_role_unit_or_level_exports_what_it_may_not_see(store: Store) -> None:
-    for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE)):
-        if (role, unit) not in BASIC_ACCOUNTS:
-            create_user(store, f"{role}-{unit}".lower(), PASSWORD, role, unit)
-    app = _app(store)
-    clients = {(role, unit): _logged_in(TestClient(app), f"{role}-{unit}".lower())
-               for role, unit in product(ROLES, (OWNER, CENTRAL, IN_GROUP, OUTSIDE))}
+    clients = _clients_of_every_role(store)
     for level in LEVELS:
         _distribute(store, "case", "K1", level)
         shared = Distribution(level, OWNER, GROUP if level == "group" else None)
