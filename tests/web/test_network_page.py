@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
@@ -130,3 +131,12 @@ def test_a_cached_network_page_shows_a_decision_taken_elsewhere_at_once(
     with store.begin() as conn:
         views = [e for e in audit.entries(conn, login="centre") if e.record_id == network_id]
     assert len(views) == 3  # every view is logged, cached or not
+
+
+def test_a_lead_to_a_minor_is_masked_like_a_victims(linked: tuple[Store, str]) -> None:
+    store, network_id = linked
+    with store.begin() as conn:  # the suspect turns out to be a minor
+        conn.execute(text("UPDATE intel_entity SET minor = :t WHERE id = 'K1-S'"), {"t": True})
+    detail, _page = _network(store, "centre", network_id)
+    lead = next(lead for lead in detail["leads"] if lead["entity_id"] == "K1-S")
+    assert lead["value"] is None

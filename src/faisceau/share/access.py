@@ -26,6 +26,9 @@ from sqlalchemy.engine import Connection
 from faisceau.store.bulk import fetch, fetch_in, mark
 
 LEVELS = ("own_unit", "with_central", "all_units", "group")
+# Case-file people whose data is shown only once the user gives a reason (Directive
+# 2016/680: the most sensitive categories), with minors of any category.
+SENSITIVE_CATEGORIES = ("victim", "runaway")
 ROLES = ("analyst", "referent", "investigator", "auditor", "admin")
 # Roles that consult records at all (the auditor reads the log; the administrator, accounts).
 READERS = ("analyst", "referent", "investigator", "admin")
@@ -60,6 +63,11 @@ def policy() -> Policy:
         if level not in LEVELS or level == "group":
             raise ValueError(f"distribution.toml: {kind} = {level!r} is not a default level")
     return Policy(defaults=defaults, central_unit=str(raw["central"]["unit"]))
+
+
+def is_sensitive(category: str | None, minor: object) -> bool:
+    """Whether a case-file record's data needs a reason to be shown."""
+    return category in SENSITIVE_CATEGORIES or bool(minor)
 
 
 def can_see(viewer: Viewer, distribution: Distribution) -> bool:

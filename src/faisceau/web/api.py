@@ -30,10 +30,10 @@ from faisceau.score.review import (
     record_decision,
 )
 from faisceau.share import audit
-from faisceau.share.access import READERS, Viewer, visible, visible_entities
+from faisceau.share.access import READERS, Viewer, is_sensitive, visible, visible_entities
 from faisceau.share.accounts import User
 from faisceau.store import Store
-from faisceau.store.bulk import fetch, mark
+from faisceau.store.bulk import fetch, fetch_in, mark
 from faisceau.web.cache import ReadCache
 from faisceau.web.security import csrf_token, current_user, store_of
 
@@ -307,19 +307,19 @@ def network_activity(conn: Connection, network_id: str) -> list[dict[str, Any]]:
     return [{"day": str(day)[:10], "ads": int(n)} for day, n in rows]
 
 
-# A lead's value is shown unless it names a victim, a runaway, or is a name: those are
-# behind the entity page's reason for consultation.
-MASKED_LEAD_CATEGORIES = ("victim", "runaway")
-
-
 def _visible_leads(conn: Connection, viewer: Viewer, leads: list[Lead]) -> list[dict[str, Any]]:
-    """The network's leads to case entities the viewer may see, sensitive values masked."""
+    """The network's leads to case entities the viewer may see. A lead's value is masked
+    when it is a name, or its entity's data needs a reason (``access.is_sensitive``): that
+    reason is asked on the entity's page."""
     seen = set(visible_entities(conn, viewer, sorted({lead.entity_id for lead in leads})))
+    minors = {str(r[0]) for r in fetch_in(conn, "SELECT id, minor FROM intel_entity", "id",
+                                          sorted(seen)) if r[1]}
     out = []
     for lead in leads:
         if lead.entity_id not in seen:
             continue
-        masked = lead.kind == "name" or lead.entity_category in MASKED_LEAD_CATEGORIES
+        masked = lead.kind == "name" or is_sensitive(lead.entity_category,
+                                                     lead.entity_id in minors)
         out.append({"id": lead.id, "entity_id": lead.entity_id, "case_id": lead.case_id,
                     "kind": lead.kind, "value": None if masked else lead.value,
                     "ads": lead.ads, "strength": lead.strength, "status": lead.status,

@@ -46,10 +46,12 @@ from faisceau.intel.picture import KINDS, combined_graph
 from faisceau.share import audit
 from faisceau.share.access import (
     READERS,
+    SENSITIVE_CATEGORIES,
     Viewer,
     can_see,
     case_distributions,
     default_distribution,
+    is_sensitive,
     owning_unit,
     set_distributions,
     visible,
@@ -71,7 +73,6 @@ REASON_REQUIRED = (
     f"signalement de fugue (données sensibles). Indiquez un motif de {MIN_REASON} à "
     f"{MAX_REASON} caractères (paramètre « motif » ou en-tête X-Motif-Consultation).")
 REASON_HEADER = "X-Motif-Consultation"
-SENSITIVE_CATEGORIES = ("victim", "runaway")
 # Reasons kept in the session (a signed cookie, so a handful): the most recent first.
 REMEMBERED_REASONS = 6
 GRAPH_LIMIT = 150
@@ -614,10 +615,6 @@ def cases_view(store: Store, user: User) -> list[dict[str, Any]]:
     raise refused
 
 
-def _is_sensitive(category: str | None, minor: Any) -> bool:
-    return category in SENSITIVE_CATEGORIES or bool(minor)
-
-
 def _visible_leads(conn: Connection, viewer: Viewer, leads: Iterable[dict[str, Any]],
                    entities: set[str]) -> list[dict[str, Any]]:
     """The leads of records the viewer may see, to networks they may see."""
@@ -667,7 +664,7 @@ def _case_out(conn: Connection, viewer: Viewer, detail: Any,
         for p in people:
             if p["id"] not in shown:
                 continue
-            masked = reason is None and _is_sensitive(category, p["minor"])
+            masked = reason is None and is_sensitive(category, p["minor"])
             masked_any |= masked
             numbers = [] if masked else p["properties"].get("phone", [])
             for number in numbers:
@@ -773,7 +770,7 @@ def _entity_out(request: Request, conn: Connection, viewer: Viewer, cache: Graph
     members = fetch_in(conn, "SELECT id, category, role, minor, case_id, unit, departement "
                        "FROM intel_entity", "id", ids)
     members.sort(key=lambda m: str(m[0]))
-    sensitive = any(_is_sensitive(m[1], m[3]) for m in members)
+    sensitive = any(is_sensitive(m[1], m[3]) for m in members)
     reason = _reason_of(request, person_key(canonical), given_reason) if sensitive else None
     if sensitive and reason is None:
         raise ReasonRequired(canonical, "personne")
@@ -883,7 +880,7 @@ def case_export(store: Store, user: User, case_id: str, reason: str | None) -> t
                             f"case_id = {mark(conn)} OR id = {mark(conn)}", (case_id, case_id))
             ids = visible_entities(conn, viewer, sorted(str(r[0]) for r in records))
             shown = set(ids)
-            if reason is None and any(_is_sensitive(r[1], r[2]) for r in records
+            if reason is None and any(is_sensitive(r[1], r[2]) for r in records
                                       if r[0] in shown):
                 raise ReasonRequired(case_id, "dossier")
             buffer = io.BytesIO()
