@@ -46,7 +46,7 @@ from faisceau.share.groups import (
     set_distribution,
 )
 from faisceau.store import Store
-from faisceau.web.api import ErrorOut, Refused
+from faisceau.web.api import ErrorOut, Refused, refused_role
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -74,10 +74,8 @@ def _as_admin(store: Store, user: User, what: str,
     refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        if viewer.role != ADMIN:
-            audit.record(conn, viewer, "denied", "admin", what, detail={"why": "role"})
-            refused = Refused(403, NOT_ADMIN)
-        else:
+        refused = refused_role(conn, viewer, "admin", what, (ADMIN,), NOT_ADMIN)
+        if refused is None:
             result, log_action, kind, record_id, detail = action(conn)
             audit.record(conn, viewer, log_action, kind, record_id, detail=detail)
             return result

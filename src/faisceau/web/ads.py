@@ -26,7 +26,6 @@ from faisceau.ingest import fulltext
 from faisceau.score.combine import MINOR_WHY
 from faisceau.share import audit
 from faisceau.share.access import (
-    READERS,
     Distribution,
     Viewer,
     can_see,
@@ -36,7 +35,7 @@ from faisceau.share.access import (
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import fetch, iso_utc, mark
-from faisceau.web.api import ROLE_REFUSED, ErrorOut, Refused
+from faisceau.web.api import ErrorOut, Refused, refused_role
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -221,10 +220,8 @@ def search_view(store: Store, user: User, form: SearchForm, *, page: int = 1,
     refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        if viewer.role not in READERS:
-            audit.record(conn, viewer, "denied", "ad", SEARCH_RECORD, detail={"why": "role"})
-            refused = Refused(403, ROLE_REFUSED)
-        else:
+        refused = refused_role(conn, viewer, "ad", SEARCH_RECORD)
+        if refused is None:
             notes: list[str] = []
             seen_from = _date(form.du, "du", notes)
             seen_to = _date(form.au, "au", notes)
@@ -384,16 +381,14 @@ def ad_view(store: Store, user: User, ad_pk: int) -> dict[str, Any]:
     refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        if viewer.role not in READERS:
-            audit.record(conn, viewer, "denied", "ad", record_id, detail={"why": "role"})
-            refused = Refused(403, ROLE_REFUSED)
-        elif not 1 <= ad_pk <= MAX_ID or not _ad_exists(conn, ad_pk):
+        refused = refused_role(conn, viewer, "ad", record_id)
+        if refused is None and (not 1 <= ad_pk <= MAX_ID or not _ad_exists(conn, ad_pk)):
             refused = Refused(404, AD_NOT_FOUND)
-        elif not visible(conn, viewer, "ad", [record_id]):
+        elif refused is None and not visible(conn, viewer, "ad", [record_id]):
             audit.record(conn, viewer, "denied", "ad", record_id,
                          detail={"why": "need-to-know"})
             refused = Refused(404, AD_NOT_FOUND)
-        else:
+        elif refused is None:
             detail = ad_detail(conn, ad_pk)
             assert detail is not None
             network_id = detail["network_id"]

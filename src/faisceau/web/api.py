@@ -226,6 +226,16 @@ def _uncached(_conn: Connection, _key: Any, compute: Any) -> Any:
     return compute()
 
 
+def refused_role(conn: Connection, viewer: Viewer, kind: str, record_id: str,
+                 roles: tuple[str, ...] = READERS,
+                 message: str = ROLE_REFUSED) -> Refused | None:
+    """None when the viewer's role reads such records; else the 403, logged as a refusal."""
+    if viewer.role in roles:
+        return None
+    audit.record(conn, viewer, "denied", kind, record_id, detail={"why": "role"})
+    return Refused(403, message)
+
+
 def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
                include_decided: bool = False, cache: ReadCache | None = None
                ) -> list[QueueEntry]:
@@ -235,10 +245,8 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
     refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        if viewer.role not in READERS:
-            audit.record(conn, viewer, "denied", "queue", "file", detail={"why": "role"})
-            refused = Refused(403, ROLE_REFUSED)
-        else:
+        refused = refused_role(conn, viewer, "queue", "file")
+        if refused is None:
             entries = cached(conn, ("queue", limit, include_decided),
                              lambda: queue(conn, limit=limit, include_decided=include_decided))
             shown = set(visible(conn, viewer, "network", [e.network_id for e in entries]))
@@ -253,9 +261,9 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
 def _may_see(conn: Connection, viewer: Viewer, network_id: str) -> Refused | None:
     """None when the viewer may see the network; else the refusal, logged when the network
     exists (an unknown one is only a 404)."""
-    if viewer.role not in READERS:
-        audit.record(conn, viewer, "denied", "network", network_id, detail={"why": "role"})
-        return Refused(403, ROLE_REFUSED)
+    refused = refused_role(conn, viewer, "network", network_id)
+    if refused is not None:
+        return refused
     if not network_exists(conn, network_id):
         return Refused(404, NOT_FOUND)
     if not visible(conn, viewer, "network", [network_id]):

@@ -61,7 +61,7 @@ from faisceau.share.access import (
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import changes, fetch, fetch_in, mark
-from faisceau.web.api import ROLE_REFUSED, ErrorOut, Refused
+from faisceau.web.api import ErrorOut, Refused, refused_role
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -582,13 +582,6 @@ def _neighbours(request: Request, vg: ViewerGraph, node: str, depth: int) -> dic
 # --- Reads shared by pages and API ---------------------------------------------------------
 
 
-def _reader(conn: Connection, viewer: Viewer, kind: str, record_id: str) -> Refused | None:
-    if viewer.role not in READERS:
-        audit.record(conn, viewer, "denied", kind, record_id, detail={"why": "role"})
-        return Refused(403, ROLE_REFUSED)
-    return None
-
-
 def _case_row(row: Any) -> dict[str, Any]:
     people = row.people
     known = people.get("suspect", 0) + people.get("victim", 0) + people.get("witness", 0)
@@ -604,7 +597,7 @@ def cases_view(store: Store, user: User) -> list[dict[str, Any]]:
     """The cases the user may see; the view is logged with them."""
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _reader(conn, viewer, "case", "liste")
+        refused = refused_role(conn, viewer, "case", "liste")
         if refused is None:
             rows = list_cases(conn)
             shown = set(visible_cases(conn, viewer, [r.case_id for r in rows]))
@@ -635,7 +628,7 @@ def case_view(store: Store, user: User, case_id: str,
     reason; the view is logged, with the reason when one is given."""
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _reader(conn, viewer, "case", case_id)
+        refused = refused_role(conn, viewer, "case", case_id)
         detail = case_detail(conn, case_id) if refused is None else None
         if refused is None and detail is None:
             refused = Refused(404, CASE_NOT_FOUND)
@@ -735,7 +728,7 @@ def entity_view(request: Request, user: User, entity_id: str,
     cache = graph_cache(request)
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _reader(conn, viewer, "entity", entity_id)
+        refused = refused_role(conn, viewer, "entity", entity_id)
         row = None
         if refused is None:
             rows = fetch(conn, "SELECT id, schema, caption, category, role, status, minor, "
@@ -831,7 +824,7 @@ def graph_view(request: Request, user: User, *, around: str | None = None, depth
     query = f"voisins:{around}" if ends is None else f"chemin:{ends[0]}:{ends[1]}"
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _reader(conn, viewer, "graph", query)
+        refused = refused_role(conn, viewer, "graph", query)
         if refused is None:
             markers = cache.markers(conn)
             asked = [_asked(conn, viewer, a or "")
@@ -867,7 +860,7 @@ def case_export(store: Store, user: User, case_id: str, reason: str | None) -> t
     holds a victim, a minor or a runaway report and no reason was given."""
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _reader(conn, viewer, "case", case_id)
+        refused = refused_role(conn, viewer, "case", case_id)
         if refused is None and not fetch(conn, "SELECT 1 FROM intel_entity WHERE id = "
                                          f"{mark(conn)}", (case_id,)):
             refused = Refused(404, CASE_NOT_FOUND)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from faisceau.share import audit
 from faisceau.share.accounts import User
 from faisceau.store import Store
+from faisceau.web.api import refused_role
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -93,12 +94,10 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def _checked(conn: Any, user: User, what: str) -> Any:
-    """The auditor's viewer; anyone else is refused (logged)."""
+    """The auditor's viewer; anyone else is refused (logged): None."""
     viewer = user.viewer(conn)
-    if viewer.role not in AUDITORS:
-        audit.record(conn, viewer, "denied", "journal", what, detail={"why": "role"})
-        return None
-    return viewer
+    refused = refused_role(conn, viewer, "journal", what, AUDITORS, NOT_AUDITOR)
+    return viewer if refused is None else None
 
 
 def _described(filters: audit.Filters) -> dict[str, Any]:
