@@ -393,22 +393,18 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
             return result
         where.append(f"s.departement = {m}")
         params.append(code)
-    if phone:
-        phones = phone_values(phone)
-        if not phones:
-            result.notes.append("numéro de téléphone non reconnu")
+    for kind, given, read, unknown in (
+            ("phone", phone, phone_values, "numéro de téléphone non reconnu"),
+            ("handle", handle, handle_values, "pseudonyme non reconnu")):
+        if not given:
+            continue
+        values = read(given)
+        if not values:
+            result.notes.append(unknown)
             return result
-        where.append(f"s.version_id IN (SELECT version_id FROM ad_value WHERE kind = 'phone' "
+        where.append(f"s.version_id IN (SELECT version_id FROM ad_value WHERE kind = '{kind}' "
                      f"AND {_in(conn, 'value')})")
-        params.append(_array(conn, phones))
-    if handle:
-        handles = handle_values(handle)
-        if not handles:
-            result.notes.append("pseudonyme non reconnu")
-            return result
-        where.append(f"s.version_id IN (SELECT version_id FROM ad_value "
-                     f"WHERE kind = 'handle' AND {_in(conn, 'value')})")
-        params.append(_array(conn, handles))
+        params.append(_array(conn, values))
     if not parsed and not where and (seen_from or seen_to):
         # Dates only narrow: alone, they would list a whole day's ads of the country.
         result.notes.append("les dates seules ne suffisent pas : ajoutez des mots, un "
