@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+BENCH_DB = "postgresql+psycopg://127.0.0.1/faisceau_bench"
 SCRIPTS = [
     ["phones_accuracy.py"],
     ["places_accuracy.py"],
@@ -28,6 +29,12 @@ SCRIPTS = [
     ["leads_quality.py"],
     ["heads_centrality.py", "--scale", "0.3", "--days", "60", "--seed", "3", "--with-ads"],
     ["graph_analysis.py"],
+    # The web application on a national month in PostgreSQL (loaded once, then reused).
+    ["web_load.py", "--world", "data/national-month", "--scale", "1", "--days", "30",
+     "--seed", "5", "--database-url", BENCH_DB, "--users", "20", "--seconds", "60",
+     "--think", "0.5", "--reuse"],
+    ["web_load.py", "--database-url", BENCH_DB, "--users", "20", "--seconds", "60", "--reuse"],
+    ["search_speed.py", "--database-url", BENCH_DB],
 ]
 
 

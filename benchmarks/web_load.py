@@ -12,7 +12,6 @@ limited per address, and what is measured is the pages.
 Target (issue 7): p95 under 300 ms for the queue, network, search and entity pages with 20
 concurrent users, on a synthetic national month in PostgreSQL:
 
-    createdb -h 127.0.0.1 faisceau_bench
     .venv/bin/python benchmarks/web_load.py --world benchmarks/data/national-month \\
         --scale 1 --days 30 --seed 5 \\
         --database-url postgresql+psycopg://127.0.0.1/faisceau_bench --users 20 --seconds 60
@@ -70,6 +69,22 @@ def _free_port() -> int:
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _ensure_database(url: str) -> None:
+    """Create the PostgreSQL database the URL names when it does not exist yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    target = make_url(url)
+    try:
+        create_engine(target).connect().close()
+    except OperationalError:
+        server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        server.dispose()
 
 
 def _world(args: argparse.Namespace, params: Params) -> Path:
@@ -131,6 +146,8 @@ def main() -> None:
     print(machine())
     params = world_params(args)
     settings = Settings(home=args.home, database_url=args.database_url)
+    if args.database_url:
+        _ensure_database(args.database_url)
     if not args.reuse and not args.database_url:
         shutil.rmtree(args.home, ignore_errors=True)  # an embedded store starts afresh
     store = open_store(settings)
