@@ -38,7 +38,7 @@ from faisceau.ingest.fulltext import (
 )
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.store import Store, open_store
-from tests.conftest import PG_SERVER
+from tests.conftest import PG_SERVER, require_pg
 
 SOURCE = "exemple"
 DAY1 = [
@@ -324,11 +324,9 @@ def test_any_text_is_a_valid_query_for_sqlite(typed: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[psycopg.Connection]:
-    try:
-        conn = psycopg.connect(PG_SERVER, connect_timeout=3, autocommit=True)
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL not answering: {exc}")
+def pg(pg_reason: str | None) -> Iterator[psycopg.Connection]:
+    require_pg(pg_reason)
+    conn = psycopg.connect(PG_SERVER, connect_timeout=3, autocommit=True)
     yield conn
     conn.close()
 
