@@ -25,13 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from faisceau.config import Settings
+from faisceau.ingest.pipeline import Ingestor
 from faisceau.normalise import images
 from faisceau.normalise.ad import normalise_ad
 from faisceau.normalise.images import ImageHashes
+from faisceau.store import open_store
+from faisceau.store.engine import alembic_config
 from tests.conftest import run_faisceau
 
 OUTSIDE = "refused: outside the crawl folder"
@@ -299,3 +306,52 @@ def test_ingest_keeps_no_hash_of_a_file_outside_the_crawl(store_env: dict[str, s
     if hostname.is_file() and os.access(hostname, os.R_OK):
         secrets.add(_sha(hostname))
     assert not any(s in shown for s in secrets)
+
+
+# --- A store filled before the rule ---------------------------------------------------------
+
+
+def test_an_upgraded_store_keeps_no_hash_of_a_path_outside_the_crawl(
+        store_settings: Settings, world: tuple[Path, Path]) -> None:
+    """What ingest stored before this rule (the hash of the file an ad named, wherever it
+    was, or whether it existed) is replaced by today's answer when the store is opened."""
+    crawl, _ = world
+    paths = ["photo.png", "../outside/secret.png", "/etc/hostname", "sub/../photo.png",
+             "a..b.png", "/nonexistent.png"]
+    (crawl / "ads.jsonl").write_text(json.dumps(_ad("a1", paths)) + "\n", encoding="utf-8")
+    store = open_store(store_settings)
+    with Ingestor(store, images=True, workers=1).session() as ingestor:
+        ingestor.ingest_files([crawl / "ads.jsonl"])
+    old = {1: ("1" * 64, "1111111111111111", None), 2: ("2" * 64, None, None),
+           3: ("3" * 64, "3333333333333333", None), 4: (None, None, "missing"),
+           5: (None, None, "missing")}
+    with store.begin() as conn:
+        version, ad_pk = conn.execute(sa.text("SELECT id, ad_pk FROM ad_version")).one()
+        for position, (sha, phash, error) in old.items():  # as the old code stored them
+            conn.execute(sa.text(
+                "UPDATE ad_image SET sha256 = :s, phash = :p, dhash = :p, width = 64, "
+                "height = 48, error = :e WHERE position = :n"),
+                {"s": sha, "p": phash, "e": error, "n": position})
+        for sha, phash in [(_sha(crawl / "photo.png"), "abcdefabcdefabcd"),
+                           *((s, p) for s, p, _e in old.values() if s)]:
+            conn.execute(sa.text("INSERT INTO link_key (version_id, ad_pk, kind, value) "
+                                 "VALUES (:v, :a, 'image', :k)"),
+                         {"v": version, "a": ad_pk, "k": f"{sha} {phash or ''}"})
+    cfg = alembic_config(store.settings.url)
+    scrub = next(r for r in ScriptDirectory.from_config(cfg).walk_revisions()
+                 if (r.doc or "").startswith("image_paths"))
+    with store.engine.begin() as conn:  # back to before the revision, then up again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, str(scrub.down_revision))
+        command.upgrade(cfg, "head")
+    with store.begin() as conn:
+        images = conn.execute(sa.text(
+            "SELECT position, sha256, phash, dhash, width, error FROM ad_image "
+            "ORDER BY position")).all()
+        keys = conn.execute(sa.text("SELECT value FROM link_key")).scalars().all()
+    store.dispose()
+    assert images[0][1] == _sha(crawl / "photo.png") and images[0][5] is None
+    for position in (1, 2, 3, 5):
+        assert tuple(images[position][1:]) == (None, None, None, None, OUTSIDE), position
+    assert images[4][5] == "missing"  # "a..b.png" is a name, inside the crawl
+    assert keys == [f"{_sha(crawl / 'photo.png')} abcdefabcdefabcd"]
