@@ -155,8 +155,7 @@ def test_query_language_phrases_exclusions_and_alternatives(store: Store) -> Non
         assert found(conn, "-caline", departement="75") == {"a4"}
         assert found(conn, '-"œuvre d\'art" -x', departement="75") == {"a3"}
         ignored = search_ads(conn, "* '", departement="75")
-        assert {h.ad_id for h in ignored.hits} == {"a3", "a4"}
-        assert ignored.notes == [fulltext.TEXT_IGNORED]
+        assert {h.ad_id for h in ignored.hits} == {"a3", "a4"} and ignored.notes == []
 
 
 def test_the_snippet_marks_the_words_found(store: Store) -> None:

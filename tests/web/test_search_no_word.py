@@ -113,6 +113,10 @@ def test_exclusions_narrow_a_filtered_search(store: Store, app: Any) -> None:
         assert _search(web, q="-lola -discrete", departement="13")["hits"] == []
         in_paris = _search(web, q="' * «»", departement="75")  # no word: the filter alone
         assert [h["ad_id"] for h in in_paris["hits"]] == ["a4", "a3"]  # newest first
+        assert in_paris["notes"] == []
+        page = web.get("/annonces", params={"q": "-lola", "departement": "13"})
+        assert "1 annonce" in page.text and f'href="/annonces/{pks["a2"]}"' in page.text
+        assert f'href="/annonces/{pks["a1"]}"' not in page.text
     with TestClient(app) as web:
         _login(web, "analyst-ocrteh")
         assert _search(web, q="-lola", departement="13")["hits"] == []  # a2 is not theirs

@@ -75,13 +75,14 @@ COUNT_CAP = 1_000
 RANKED_CANDIDATES = 5_000
 # Versions indexed per statement when catching up on a large store.
 INDEX_BATCH = 20_000
-# What a search that reads nothing says (a search needs a word or a filter naming ads).
+# What a search that reads nothing says (a search needs a word or a filter naming ads); a
+# note means that nothing was read. A text with no word beside a filter is not one: the
+# filter's ads are listed.
 _ADD = "ajoutez un mot, un département, un téléphone ou un pseudonyme"
 NO_WORD = f"aucun mot à rechercher : {_ADD}"
 EXCLUSIONS_ALONE = f"des mots exclus seuls ne suffisent pas : {_ADD}"
 # Dates alone would list a whole day's ads of the country.
 DATES_ALONE = f"les dates seules ne suffisent pas : {_ADD}"
-TEXT_IGNORED = "aucun mot à rechercher dans le texte : seuls les filtres comptent"
 SNIPPET_BEFORE = 60
 SNIPPET_AFTER = 160
 _STEMMER = snowballstemmer.stemmer("french")
@@ -411,8 +412,6 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
     filter finds nothing, on both stores.
     """
     parsed = query if isinstance(query, TextQuery) else parse_query(query or "")
-    typed = (bool(query.strip()) if isinstance(query, str) else
-             bool(parsed.groups or parsed.excluded))
     result = SearchResult()
     dialect = conn.dialect.name
     m = mark(conn)
@@ -444,8 +443,6 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
         where.append(_excluding(conn))
         params.append(parsed.excluded_tsquery() if dialect == "postgresql"
                       else parsed.excluded_fts5())
-    elif not parsed and typed:
-        result.notes.append(TEXT_IGNORED)
     low, high = _as_bounds(seen_from, seen_to)
     if low or high:
         dates = ["g.ad_pk = s.ad_pk", "g.version_id = s.version_id"]
