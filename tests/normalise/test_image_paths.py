@@ -263,6 +263,17 @@ def test_a_large_jpeg_is_decoded_reduced_and_hashed(world: tuple[Path, Path]) ->
     assert result.ok and (result.width, result.height) == (side, side)
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO", "PNG", "WEBP", "GIF", "AVIF", "BMP"])
+def test_the_formats_sites_serve_are_hashed(world: tuple[Path, Path], fmt: str) -> None:
+    crawl, _ = world
+    first, second = Image.new("RGB", (64, 48), (200, 10, 10)), Image.new("RGB", (64, 48))
+    first.paste((20, 20, 200), (8, 8, 40, 30))
+    first.save(crawl / f"image.{fmt.lower()}", format=fmt,
+               **({"save_all": True, "append_images": [second]} if fmt == "MPO" else {}))
+    result = image_of(crawl, f"image.{fmt.lower()}")
+    assert result.ok and (result.width, result.height) == (64, 48), result
+
+
 @pytest.mark.parametrize("name", ["image.tiff", "image.eps", "image.pcx", "image.sgi"])
 def test_formats_no_ad_uses_are_never_decoded(world: tuple[Path, Path], name: str) -> None:
     crawl, _ = world
