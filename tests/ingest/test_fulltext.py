@@ -144,10 +144,18 @@ def test_query_language_phrases_exclusions_and_alternatives(store: Store) -> Non
         assert found(conn, 'massage -"tres douce"') == {"a1"}
         assert found(conn, "relaxant OU rencontre") == {"a1", "a3"}
         assert found(conn, "relaxant ou rencontre paris") == {"a3"}
-        # Nothing to look for: nothing read.
-        assert search_ads(conn, "").hits == []
-        assert search_ads(conn, "-massage").hits == []
-        assert search_ads(conn, "«  » -- !! ").hits == []
+        # Nothing to look for: nothing read, and a note says why.
+        for typed, note in (("", fulltext.NO_WORD), ("«  » -- !! ", fulltext.NO_WORD),
+                            ("'", fulltext.NO_WORD), ("*", fulltext.NO_WORD),
+                            ("-massage", fulltext.EXCLUSIONS_ALONE),
+                            ("-lola -\"tres douce\"", fulltext.EXCLUSIONS_ALONE)):
+            nothing = search_ads(conn, typed, hidden_ads=[10**9], only_ads=None)
+            assert (nothing.hits, nothing.total, nothing.notes) == ([], 0, [note]), typed
+        # With a filter, exclusions narrow its ads; a text with no word leaves them be.
+        assert found(conn, "-caline", departement="75") == {"a4"}
+        assert found(conn, '-"œuvre d\'art" -x', departement="75") == {"a3"}
+        ignored = search_ads(conn, "* '", departement="75")
+        assert {h.ad_id for h in ignored.hits} == {"a3", "a4"} and ignored.notes == []
 
 
 def test_the_snippet_marks_the_words_found(store: Store) -> None:
@@ -319,8 +327,91 @@ def test_any_text_is_a_valid_query_for_sqlite(typed: str) -> None:
     db.execute("INSERT INTO t VALUES ('massag tre doux')")
     if parsed:
         db.execute("SELECT rowid FROM t WHERE t MATCH ?", (parsed.fts5(),)).fetchall()
-    else:
-        assert not parsed.excluded
+    if parsed.excluded:
+        db.execute("SELECT rowid FROM t WHERE t MATCH ?", (parsed.excluded_fts5(),)).fetchall()
+
+
+# --- Both stores, one answer ------------------------------------------------------------------
+
+MORE = [
+    {"ad_id": "b1", "seen_at": "2026-03-03T13:00:00Z", "title": "Massage massage",
+     "text": "Lola, douce douce, très très discrète. Marseille ou Paris.", "location": "13001"},
+    {"ad_id": "b2", "seen_at": "2026-03-03T14:00:00Z", "title": "Nouvelle à Paris",
+     "text": "Massage relaxant, pas tantrique. Tel 06 12 34 56 78", "location": "75011",
+     "phone": "06 12 34 56 78"},
+    {"ad_id": "b3", "seen_at": "2026-03-03T15:00:00Z", "title": "Наташа",
+     "text": "Привет! 100 roses, 24h/24, l'été à Nice.", "location": "06000"},
+]
+QUERY_WORDS = ["massage", "massages", "très", "tres", "douce", "discrète", "marseille",
+               "paris", "lola", "nouvelle", "à", "relaxant", "tantrique", "thaï", "привет",
+               "наташа", "24h", "100", "l'été", "ete", "zzz", "pas", "ou"]
+QUERY_MARKS = ['"', "-", "OU", "OR", "*", "'", "(", ")", ":", "^", "NOT", "AND", "NEAR", "!",
+               "&", "|", "<->", "\\", "«", "»", "\x00", "-\"", "\"-"]
+MIXED_QUERY = st.lists(st.sampled_from(QUERY_WORDS + QUERY_MARKS), max_size=12).flatmap(
+    lambda items: st.lists(st.sampled_from([" ", "", "  "]), min_size=len(items),
+                           max_size=len(items)).map(
+        lambda gaps: "".join(i + g for i, g in zip(items, gaps, strict=True))))
+FILTERS = st.fixed_dictionaries({
+    "departement": st.sampled_from([None, "13", "75", "6", "xyz"]),
+    "phone": st.sampled_from([None, None, "0612345678", "12"]),
+    "handle": st.sampled_from([None, None, "lola_69"]),
+    "seen_from": st.sampled_from([None, date(2026, 3, 3)]),
+})
+RESTRICTIONS = st.tuples(st.sets(st.sampled_from(["a1", "a3", "b1", "b3"]), max_size=2),
+                         st.none() | st.sets(st.sampled_from(["a1", "a2", "b1", "b2"])))
+
+
+@pytest.fixture
+def both(tmp_path: Path, pg_schema_url: str,
+         days: tuple[Path, Path]) -> Iterator[tuple[Store, Store]]:
+    """The same two days and a third file, ingested into each store."""
+    more = _write(tmp_path / "day2b.jsonl", MORE)
+    stores = (open_store(Settings(home=tmp_path / "embedded", database_url=None)),
+              open_store(Settings(home=tmp_path / "pg", database_url=pg_schema_url)))
+    for opened in stores:
+        _ingest(opened, *days, more)
+    yield stores
+    for opened in stores:
+        opened.dispose()
+
+
+def _answer(store: Store, typed: str, filters: dict[str, Any],
+            restrictions: tuple[set[str], set[str] | None]) -> tuple[Any, ...]:
+    """What a search answers, with ads named (ids differ between stores)."""
+    hidden, only = restrictions
+    with store.begin() as conn:
+        pks = {str(a): int(pk) for a, pk in conn.execute(text("SELECT ad_id, id FROM ad"))}
+        result = search_ads(conn, typed, **filters, limit=50,
+                            hidden_ads=[pks[a] for a in hidden],
+                            only_ads=None if only is None else [pks[a] for a in only])
+    ads = [(h.ad_id, h.version_no) for h in result.hits]
+    in_order = ads if not parse_query(typed) else sorted(a for a, _v in ads)
+    return result.total, result.capped, result.notes, in_order
+
+
+@given(typed=QUERY_TEXT | MIXED_QUERY, filters=FILTERS, restrictions=RESTRICTIONS)
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_both_stores_answer_any_query_alike(both: tuple[Store, Store], typed: str,
+                                            filters: dict[str, Any],
+                                            restrictions: tuple[set[str], set[str] | None]
+                                            ) -> None:
+    """Any text, filters and need-to-know: the same count, notes and ads on both stores
+    (and, without a word to rank by, the same order and versions); never an error."""
+    embedded, postgresql = (_answer(s, typed, filters, restrictions) for s in both)
+    assert embedded == postgresql
+
+
+def test_no_word_answers_alike_with_or_without_need_to_know(
+        both: tuple[Store, Store]) -> None:
+    """The issue's case: "'", "*", "-lola" found every ad on the store where the viewer had
+    an ad hidden, and none on the other."""
+    cases: list[tuple[set[str], set[str] | None]] = [({"a1"}, None), (set(), None),
+                                                     (set(), {"a2"})]
+    for store in both:
+        for typed in ("'", "*", "-lola", "- * '"):
+            for restrictions in cases:
+                total, _capped, notes, ads = _answer(store, typed, {}, restrictions)
+                assert (total, ads) == (0, []) and len(notes) == 1, (typed, restrictions)
 
 
 @pytest.fixture(scope="module")
@@ -348,3 +439,6 @@ def test_any_text_is_a_valid_query_for_postgresql(pg: psycopg.Connection, typed:
     if parsed:
         pg.execute("SELECT %s::tsvector @@ %s::tsquery",
                    ("'massag':1 'tre':2", parsed.tsquery())).fetchall()
+    if parsed.excluded:
+        pg.execute("SELECT %s::tsvector @@ %s::tsquery",
+                   ("'massag':1 'tre':2", parsed.excluded_tsquery())).fetchall()

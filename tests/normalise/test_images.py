@@ -17,6 +17,11 @@ from faisceau.normalise.images import ImageHashes, hamming, hash_image
 SAME_PHOTO = 8
 
 
+def hashed(path: Path) -> ImageHashes:
+    """The fingerprints of a file, its own folder taken as the crawl folder."""
+    return hash_image(path.parent, path.name)
+
+
 def scene(kind: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
     """A smooth synthetic picture: a gradient with two shapes. Kinds 0 and 1 differ."""
     width, height = size
@@ -47,27 +52,27 @@ def photo(tmp_path: Path) -> Path:
 
 
 def test_hashes_a_png(photo: Path) -> None:
-    result = hash_image(photo)
+    result = hashed(photo)
     assert result.error is None and result.ok
     assert result.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert (result.width, result.height) == (320, 240)
     assert result.phash is not None and len(result.phash) == 16
     assert result.dhash is not None and len(result.dhash) == 16
     int(result.phash, 16), int(result.dhash, 16)  # hex
-    assert result.path == str(photo)
+    assert result.path == "photo.png"  # as the ad wrote it
 
 
 def test_same_file_same_hashes(photo: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.png"
     copy.write_bytes(photo.read_bytes())
-    a, b = hash_image(photo), hash_image(copy)
+    a, b = hashed(photo), hashed(copy)
     assert (a.sha256, a.phash, a.dhash) == (b.sha256, b.phash, b.dhash)
 
 
 def test_reencoded_resized_copy_is_close(photo: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.jpg"
     scene(0).resize((160, 120)).save(copy, quality=60)
-    a, b = hash_image(photo), hash_image(copy)
+    a, b = hashed(photo), hashed(copy)
     assert a.sha256 != b.sha256
     assert a.phash and b.phash and a.dhash and b.dhash
     assert hamming(a.phash, b.phash) <= SAME_PHOTO
@@ -80,9 +85,9 @@ def test_large_jpeg_decoded_in_draft_keeps_real_size_and_stays_close(
 ) -> None:
     big = tmp_path / "big.jpg"
     scene(0, (2400, 1800)).save(big, quality=85)
-    result = hash_image(big)
+    result = hashed(big)
     assert (result.width, result.height) == (2400, 1800)
-    reference = hash_image(photo)
+    reference = hashed(photo)
     assert result.phash and reference.phash
     assert hamming(result.phash, reference.phash) <= SAME_PHOTO
 
@@ -90,7 +95,7 @@ def test_large_jpeg_decoded_in_draft_keeps_real_size_and_stays_close(
 def test_different_picture_is_far(photo: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.png"
     scene(1).save(other)
-    a, b = hash_image(photo), hash_image(other)
+    a, b = hashed(photo), hashed(other)
     assert a.phash and b.phash and a.dhash and b.dhash
     assert hamming(a.phash, b.phash) > 3 * SAME_PHOTO
     assert hamming(a.dhash, b.dhash) > 2 * SAME_PHOTO
@@ -105,7 +110,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     stored.save(rotated_path, quality=95, exif=exif)
     upright_path = tmp_path / "upright.jpg"
     upright.save(upright_path, quality=95)
-    a, b = hash_image(rotated_path), hash_image(upright_path)
+    a, b = hashed(rotated_path), hashed(upright_path)
     assert a.phash and b.phash
     assert hamming(a.phash, b.phash) <= SAME_PHOTO
     assert (a.width, a.height) == (240, 320)  # the file's own size
@@ -115,7 +120,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
 def test_other_modes_hash(tmp_path: Path, mode: str) -> None:
     path = tmp_path / ("image.jpg" if mode == "CMYK" else "image.png")
     scene(0).convert(mode).save(path)
-    result = hash_image(path)
+    result = hashed(path)
     assert result.error is None
     assert result.phash is not None
 
@@ -126,15 +131,16 @@ def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
     first.save(path, save_all=True, append_images=[second], duration=100)
     still = tmp_path / "still.png"
     scene(0).save(still)
-    a, b = hash_image(path), hash_image(still)
+    a, b = hashed(path), hashed(still)
     assert a.phash and b.phash
     assert hamming(a.phash, b.phash) <= SAME_PHOTO
 
 
-def test_missing_file() -> None:
-    result = hash_image(Path("/nonexistent/faisceau/photo.jpg"))
-    assert result == ImageHashes("/nonexistent/faisceau/photo.jpg", error="missing")
+def test_missing_file(tmp_path: Path) -> None:
+    result = hash_image(tmp_path, "photos/photo.jpg")
+    assert result == ImageHashes("photos/photo.jpg", error="missing")
     assert not result.ok
+    assert hash_image(tmp_path / "nonexistent", "photo.jpg").error == "missing"
 
 
 def test_truncated_file_is_corrupt(tmp_path: Path) -> None:
@@ -143,7 +149,7 @@ def test_truncated_file_is_corrupt(tmp_path: Path) -> None:
     data = whole.read_bytes()
     truncated = tmp_path / "truncated.jpg"
     truncated.write_bytes(data[: len(data) // 2])
-    result = hash_image(truncated)
+    result = hashed(truncated)
     assert result.error is not None and result.error.startswith("corrupt: ")
     assert result.sha256 == hashlib.sha256(data[: len(data) // 2]).hexdigest()
     assert result.phash is None and result.dhash is None and result.width is None
@@ -156,21 +162,22 @@ def test_truncated_file_is_corrupt(tmp_path: Path) -> None:
 def test_not_an_image_is_corrupt(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "fake.jpg"
     path.write_bytes(content)
-    result = hash_image(path)
+    result = hashed(path)
     assert result.error is not None and result.error.startswith("corrupt: ")
     assert result.phash is None
 
 
-def test_directory_is_unreadable(tmp_path: Path) -> None:
-    result = hash_image(tmp_path)
-    assert result.error is not None and result.error.startswith("unreadable: ")
+def test_directory_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    result = hash_image(tmp_path, "photos")
+    assert result == ImageHashes("photos", error="refused: not a regular file")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_no_permission_is_unreadable(photo: Path) -> None:
     photo.chmod(0)
     try:
-        result = hash_image(photo)
+        result = hashed(photo)
     finally:
         photo.chmod(0o644)
     assert result.error is not None and result.error.startswith("unreadable: ")
@@ -182,7 +189,7 @@ def test_never_raises_on_arbitrary_bytes(
 ) -> None:
     path = tmp_path_factory.mktemp("bytes") / "x.jpg"
     path.write_bytes(data)
-    result = hash_image(path)
+    result = hashed(path)
     assert (result.error is None) == (result.phash is not None)
 
 

@@ -15,11 +15,19 @@ the chunk's own transaction (``index_new``), so the index is always the result o
 chunks; a search first indexes anything a store migrated with data has not indexed yet.
 
 Queries (``parse_query``) are words, all required; ``"quoted words"`` must follow each
-other; ``-word`` excludes; ``OU`` (or ``OR``) between two words accepts either. Filters: the
-matching version's département, phone or handle shown, and a sighting of that version
-within the dates. Each ad comes once, with its best-matching version, ordered by relevance
-(BM25 on SQLite, ts_rank on PostgreSQL: the same ads, ordered alike but not identically),
-then by when it was last seen; counts stop at ``COUNT_CAP``.
+other; ``-word`` excludes; ``OU`` (or ``OR``) between two words accepts either; any other
+character only separates words, so no text typed is a syntax error on either store (every
+word reaches FTS5 quoted and the tsquery as a lexeme). Filters: the matching version's
+département, phone or handle shown, and a sighting of that version within the dates.
+A search needs a word to look for or one of the first three filters: dates, exclusions and
+the caller's need-to-know only narrow, so a text with no word (``'``, ``*``, ``-lola``) and
+no filter finds nothing, with a note saying why, whoever asks and on both stores; with a
+filter, exclusions leave out the filter's ads that hold them.
+
+Each ad comes once, with its best-matching version, ordered by relevance (BM25 on SQLite,
+ts_rank on PostgreSQL: the same ads, ordered alike but not identically), then by when it
+was last seen (without a word: by last sighting alone, identically); counts stop at
+``COUNT_CAP``.
 """
 
 from __future__ import annotations
@@ -67,6 +75,14 @@ COUNT_CAP = 1_000
 RANKED_CANDIDATES = 5_000
 # Versions indexed per statement when catching up on a large store.
 INDEX_BATCH = 20_000
+# What a search that reads nothing says (a search needs a word or a filter naming ads); a
+# note means that nothing was read. A text with no word beside a filter is not one: the
+# filter's ads are listed.
+_ADD = "ajoutez un mot, un département, un téléphone ou un pseudonyme"
+NO_WORD = f"aucun mot à rechercher : {_ADD}"
+EXCLUSIONS_ALONE = f"des mots exclus seuls ne suffisent pas : {_ADD}"
+# Dates alone would list a whole day's ads of the country.
+DATES_ALONE = f"les dates seules ne suffisent pas : {_ADD}"
 SNIPPET_BEFORE = 60
 SNIPPET_AFTER = 160
 _STEMMER = snowballstemmer.stemmer("french")
@@ -149,6 +165,7 @@ class TextQuery:
     excluded: tuple[Phrase, ...] = ()
 
     def __bool__(self) -> bool:
+        """Whether there is a word to look for (exclusions alone only narrow a filter)."""
         return bool(self.groups)
 
     @property
@@ -158,33 +175,44 @@ class TextQuery:
 
     def fts5(self) -> str:
         """As an FTS5 MATCH expression (every word quoted: no operator can be injected)."""
-        def phrase(p: Phrase) -> str:
-            return '"' + " ".join(p) + '"'
-
-        required = " AND ".join("(" + " OR ".join(phrase(p) for p in g) + ")"
+        required = " AND ".join("(" + " OR ".join(_fts5_phrase(p) for p in g) + ")"
                                 for g in self.groups)
         if not self.excluded:
             return required
-        return f"({required}) NOT (" + " OR ".join(phrase(p) for p in self.excluded) + ")"
+        return f"({required}) NOT ({self.excluded_fts5()})"
 
     def tsquery(self) -> str:
         """As a tsquery literal (lexemes given as they are: no parser, no dictionary)."""
-        def phrase(p: Phrase) -> str:
-            return "(" + " <-> ".join(f"'{w}'" for w in p) + ")"
-
-        required = " & ".join("(" + " | ".join(phrase(p) for p in g) + ")"
+        required = " & ".join("(" + " | ".join(_ts_phrase(p) for p in g) + ")"
                               for g in self.groups)
         if not self.excluded:
             return required
-        return f"{required} & !(" + " | ".join(phrase(p) for p in self.excluded) + ")"
+        return f"{required} & !({self.excluded_tsquery()})"
+
+    def excluded_fts5(self) -> str:
+        """The excluded phrases, any of them, as an FTS5 MATCH expression."""
+        return " OR ".join(_fts5_phrase(p) for p in self.excluded)
+
+    def excluded_tsquery(self) -> str:
+        """The excluded phrases, any of them, as a tsquery literal."""
+        return " | ".join(_ts_phrase(p) for p in self.excluded)
+
+
+def _fts5_phrase(words: Phrase) -> str:
+    return '"' + " ".join(words) + '"'
+
+
+def _ts_phrase(words: Phrase) -> str:
+    return "(" + " <-> ".join(f"'{w}'" for w in words) + ")"
 
 
 _ITEM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
 def parse_query(text: str) -> TextQuery:
-    """The words a user typed, as a query (any text is accepted; what holds no word, or
-    only excluded ones, is an empty query)."""
+    """The words a user typed, as a query (any text is accepted; what holds no word to look
+    for, only punctuation or exclusions, is a false query, whose exclusions may still narrow
+    a filter)."""
     groups: list[list[Phrase]] = []
     excluded: list[Phrase] = []
     pending_or = False
@@ -209,7 +237,7 @@ def parse_query(text: str) -> TextQuery:
             groups.append([words])
         pending_or = False
     return TextQuery(tuple(tuple(dict.fromkeys(g)) for g in groups),
-                     tuple(dict.fromkeys(excluded)) if groups else ())
+                     tuple(dict.fromkeys(excluded)))
 
 
 # --- Filters -------------------------------------------------------------------------------
@@ -377,8 +405,11 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
     """Ads whose title and text match ``query`` and whose version meets the filters: one
     row per ad with its best-matching version, by relevance then last sighting.
 
-    ``hidden_ads`` are left out and, when given, only ``only_ads`` are considered: the
-    caller's need-to-know. An empty query with no filter finds nothing.
+    A search needs a word to look for or a filter that names ads (département, phone,
+    handle); without either it reads nothing and says so (``notes``). Dates, exclusions
+    ("-word") and the caller's need-to-know (``hidden_ads`` left out and, when given, only
+    ``only_ads`` considered) only narrow: whatever they are, a query with no word and no
+    filter finds nothing, on both stores.
     """
     parsed = query if isinstance(query, TextQuery) else parse_query(query or "")
     result = SearchResult()
@@ -405,11 +436,13 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
         where.append(f"s.version_id IN (SELECT version_id FROM ad_value WHERE kind = '{kind}' "
                      f"AND {_in(conn, 'value')})")
         params.append(_array(conn, values))
-    if not parsed and not where and (seen_from or seen_to):
-        # Dates only narrow: alone, they would list a whole day's ads of the country.
-        result.notes.append("les dates seules ne suffisent pas : ajoutez des mots, un "
-                            "département, un téléphone ou un pseudonyme")
+    if not parsed and not where:
+        result.notes.append(_nothing_to_search(parsed, bool(seen_from or seen_to)))
         return result
+    if not parsed and parsed.excluded:
+        where.append(_excluding(conn))
+        params.append(parsed.excluded_tsquery() if dialect == "postgresql"
+                      else parsed.excluded_fts5())
     low, high = _as_bounds(seen_from, seen_to)
     if low or high:
         dates = ["g.ad_pk = s.ad_pk", "g.version_id = s.version_id"]
@@ -426,8 +459,6 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
     if only_ads is not None:
         where.append(_in(conn, "s.ad_pk"))
         params.append(_array(conn, list(only_ads)))
-    if not parsed and not where:
-        return result
 
     if parsed:
         if dialect == "postgresql":
@@ -464,6 +495,22 @@ def search_ads(conn: Connection, query: str | TextQuery = "", *,
     result.total, result.capped = min(total, COUNT_CAP), total > COUNT_CAP
     result.hits = _hits(conn, page, parsed)
     return result
+
+
+def _nothing_to_search(parsed: TextQuery, dated: bool) -> str:
+    """Why a search with no word to look for and no filter reads nothing, in French."""
+    if parsed.excluded:
+        return EXCLUSIONS_ALONE
+    return DATES_ALONE if dated else NO_WORD
+
+
+def _excluding(conn: Connection) -> str:
+    """The condition that a version holds none of the excluded phrases (bound as one
+    parameter: an FTS5 expression, or a tsquery literal)."""
+    m = mark(conn)
+    if conn.dialect.name == "sqlite":
+        return f"s.version_id NOT IN (SELECT rowid FROM ad_fts WHERE ad_fts MATCH {m})"
+    return f"NOT COALESCE(s.terms @@ {m}::tsquery, FALSE)"
 
 
 def _in(conn: Connection, column: str) -> str:

@@ -145,7 +145,8 @@ def warm_up() -> None:
 
 def normalise_ad(content: dict[str, Any], base_dir: Path | None, *,
                  images: bool = True) -> NormalisedAd:
-    """All values of one ad version. ``base_dir`` is where image paths are relative to."""
+    """All values of one ad version. ``base_dir`` is the crawl folder: image paths are
+    relative to it, and no image outside it is read (``images.hash_image``)."""
     out = _Collector()
     add = out.add
     get = content.get
@@ -210,5 +211,5 @@ def _images(
         path = item.get("path")
         hashes = None
         if hash_files and isinstance(path, str) and path and base_dir is not None:
-            hashes = hash_image(base_dir / path)
+            hashes = hash_image(base_dir, path)
         yield position, item, hashes
