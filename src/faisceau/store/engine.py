@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +16,21 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from faisceau.config import Settings, settings_from_env
+
+# Run with the store's settings once a ``Store.begin`` transaction has committed.
+AfterCommit = Callable[[Settings], None]
+_AFTER_COMMIT = "faisceau.after_commit"
+
+
+def after_commit(conn: Connection, key: str, action: AfterCommit) -> bool:
+    """Have ``action`` run once the ``Store.begin`` transaction ``conn`` is in has committed
+    (never if it rolls back); a later action under the same ``key`` replaces the earlier.
+    Returns False, registering nothing, when ``conn`` is not in a ``Store.begin``."""
+    pending = conn.info.get(_AFTER_COMMIT)
+    if pending is None:
+        return False
+    pending[key] = action
+    return True
 
 
 class StoreUnavailable(RuntimeError):
@@ -35,9 +50,18 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: committed on success, rolled back on any error or kill."""
+        """A transaction: committed on success, rolled back on any error or kill. What was
+        registered with ``after_commit`` runs once it has committed, never otherwise."""
+        pending: dict[str, AfterCommit] = {}
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[_AFTER_COMMIT] = pending
+            try:
+                yield conn
+            finally:
+                # The DBAPI connection goes back to the pool: its info must not keep this.
+                del conn.info[_AFTER_COMMIT]
+        for action in pending.values():
+            action(self.settings)
 
     def dispose(self) -> None:
         self.engine.dispose()
