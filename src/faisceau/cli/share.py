@@ -110,7 +110,7 @@ def audit_verify(
                       {"entries": result.entries, "broken_at": result.broken_at,
                        "anchor_problem": result.anchoring.problem})
     for line, alarm in verdict_lines(result):
-        out.print(Text(line, style="bold red" if alarm else ""))
+        out.print(Text(line, style="bold red" if alarm else ""), soft_wrap=True)
     if not result.intact:
         raise typer.Exit(1)
 
@@ -119,10 +119,10 @@ def verdict_lines(result: Verification) -> list[tuple[str, bool]]:
     """What ``audit verify`` says, line by line, each with whether it is an alarm."""
     a = result.anchoring
     lines: list[tuple[str, bool]] = []
+    if result.chained:
+        lines.append((f"Chaînage vérifié : {result.entries} entrées depuis la première.", False))
     if result.broken_at is not None:
         lines.append((f"Journal ALTÉRÉ à l'entrée {result.broken_at} : {result.reason}.", True))
-    else:
-        lines.append((f"Chaînage vérifié : {result.entries} entrées depuis la première.", False))
     if a.problem is not None:
         lines.append((f"Journal NON VÉRIFIABLE : {a.problem}.", True))
     elif a.anchored_to is not None:

@@ -197,6 +197,7 @@ class Anchoring:
 @dataclass(frozen=True)
 class Verification:
     entries: int
+    chained: bool  # each entry follows the one before, from the first
     broken_at: int | None  # the first entry altered, missing or rewritten, or None
     reason: str | None
     anchoring: Anchoring
@@ -276,8 +277,9 @@ def verify(store: Store, *, public_key: Path | None = None) -> Verification:
     problem = state.problem
     if problem is None and state.checkpoints == 0 and count > 0:
         problem = NO_ANCHOR
+    chained = broken_at is None
     if checkpoints.failed and (broken_at is None or checkpoints.failed[0] < broken_at):
         broken_at, reason = checkpoints.failed
-    return Verification(count, broken_at, reason, Anchoring(
+    return Verification(count, chained, broken_at, reason, Anchoring(
         state.checkpoints, newest.entry_id if newest else None,
         newest.at if newest else None, unanchored, problem))
