@@ -1,5 +1,6 @@
 """``faisceau units | users | audit``: units and accounts, and the consultation log for the
-auditor (verify its chain and its anchor, export it, give the anchor's public key)."""
+auditor (verify its chain and its anchor, export it, start its anchor, give the anchor's
+public key)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from faisceau.share.anchor import (
     anchor_paths,
     fingerprint,
     public_pem,
+    start_anchor,
     verification_key,
 )
 from faisceau.share.audit import FIELDS, Verification, csv_row, entries, verify
@@ -136,6 +138,25 @@ def verdict_lines(result: Verification) -> list[tuple[str, bool]]:
         lines.append((f"Journal intègre : {result.entries} entrées, chaînage et ancrage "
                       "vérifiés.", False))
     return lines
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Start the anchor of a log that has none (kept from before anchoring, or whose key or
+    anchor file was lost, once that is investigated): create the key and the anchor file,
+    then log this act, whose checkpoint attests the log as it stands. Refused when a key or
+    checkpoints exist."""
+    with user_errors(), opened_store() as store:
+        try:
+            key = start_anchor(anchor_paths(store.settings))
+        except AnchorError as exc:
+            raise fail(str(exc)) from None
+        with store.begin() as conn:
+            consulted(conn, "change", "journal", "ancrage", {"key": fingerprint(key)})
+        result = verify(store)
+    out.print(Text(f"Ancrage commencé : clé {fingerprint(key)} ; le point d'ancrage atteste "
+                   f"l'entrée n° {result.anchoring.anchored_to}. Remettez la clé publique "
+                   "(faisceau audit public-key) à l'auditeur."), soft_wrap=True)
 
 
 @audit_app.command("public-key")

@@ -14,13 +14,15 @@ The anchor file is JSON Lines. Each line also holds the SHA-256 of the line befo
 (``prev``, 64 zeros for the first) and the fingerprint of the signing key, so that a line
 edited, removed, inserted or moved breaks the file's own chain, and the signature of the
 newest line vouches for every line before it: verifying costs one signature and a hash per
-line, not one signature per line. Cutting off the newest lines of the file cannot be seen
+line, not one signature per line. Only the checkpoints of authentic lines are compared with
+the table. Cutting off the newest lines of the file cannot be seen
 from the file alone: the file belongs on an append-only sink out of the database
 administrator's reach (docs/data-protection.md).
 
-The key and the anchor file are born together, on the first append of a fresh deployment.
-Once either exists, neither is created again: a deleted key or anchor file stops the
-checkpoints and shows at verification, instead of a new pair silently starting over.
+The key and the anchor file are born together: with the log's first entry, or for a log
+that has none by ``start_anchor`` (``faisceau audit anchor``), the operator's deliberate act.
+Neither is created again on its own: a deleted key or anchor file stops the checkpoints and
+shows at verification, instead of a new pair silently vouching for whatever the table holds.
 
 Writers (web workers, their threads, command-line processes) append under an exclusive lock
 on the file, one ``write`` and one ``fsync`` per line.
@@ -30,16 +32,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fcntl
 import hashlib
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -108,26 +112,25 @@ def public_pem(key: Ed25519PublicKey) -> bytes:
 # -- Keys ------------------------------------------------------------------------------------
 
 _keys_lock = threading.Lock()
-_keys: dict[Path, tuple[tuple[int, int, int], Ed25519PrivateKey]] = {}
+_keys: dict[bytes, Ed25519PrivateKey] = {}
 
 
 def _load_private(path: Path) -> Ed25519PrivateKey:
-    """The signing key, cached per process while its file is unchanged (a replaced file is
-    read again). FileNotFoundError when there is none."""
-    stat = path.stat()
-    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    """The signing key, parsed once per process for each content of the file (the file is
+    read each time: a replaced key is seen at once). FileNotFoundError when there is none."""
+    pem = path.read_bytes()
     with _keys_lock:
-        cached = _keys.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+        cached = _keys.get(pem)
+    if cached is not None:
+        return cached
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise AnchorError(f"clé de signature du journal illisible ({path}) : {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise AnchorError(f"la clé de signature du journal ({path}) n'est pas une clé Ed25519")
     with _keys_lock:
-        _keys[path] = (stamp, key)
+        _keys[pem] = key
     return key
 
 
@@ -183,25 +186,36 @@ def _has_lines(path: Path) -> bool:
         return False
 
 
-def _signing_key(paths: AnchorPaths) -> Ed25519PrivateKey:
-    """The signing key; on a fresh deployment (no key, no checkpoint yet) the anchor file,
-    then the key and its public half, are created."""
-    try:
-        return _load_private(paths.key)
-    except FileNotFoundError:
-        pass
-    if _has_lines(paths.anchor):
-        raise AnchorError(f"clé de signature du journal introuvable ({paths.key}) alors que "
-                          f"{paths.anchor} contient des points d'ancrage : aucun n'est ajouté")
+def start_anchor(paths: AnchorPaths) -> Ed25519PublicKey:
+    """Create the anchor file, then the signing key and its public half; refused when either
+    holds anything already (replacing them would destroy the evidence they hold)."""
+    if paths.key.exists() or _has_lines(paths.anchor):
+        raise AnchorError(f"le journal a déjà un ancrage ({paths.key}, {paths.anchor}) : le "
+                          "remplacer effacerait la preuve qu'il porte ; archivez-les d'abord")
     paths.anchor.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(paths.anchor, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640))
     paths.key.parent.mkdir(parents=True, exist_ok=True)
     _write_new(paths.key, Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()), 0o600)
-    key = _load_private(paths.key)
-    _write_new(paths.published_key, public_pem(key.public_key()), 0o644)
+    key = _load_private(paths.key).public_key()
+    _write_new(paths.published_key, public_pem(key), 0o644)
     return key
+
+
+def _signing_key(paths: AnchorPaths, new_log: bool) -> Ed25519PrivateKey:
+    """The signing key; created with the anchor for a log that begins now (``new_log``)."""
+    try:
+        return _load_private(paths.key)
+    except FileNotFoundError:
+        pass
+    if not new_log or _has_lines(paths.anchor):
+        raise AnchorError(f"clé de signature du journal introuvable ({paths.key}) : aucun "
+                          "point d'ancrage n'est écrit (faisceau audit anchor pour ancrer un "
+                          "journal qui n'en a pas)")
+    with contextlib.suppress(AnchorError):  # another writer may have just started it
+        start_anchor(paths)
+    return _load_private(paths.key)
 
 
 # -- Writing ---------------------------------------------------------------------------------
@@ -247,10 +261,12 @@ def signed_line(key: Ed25519PrivateKey, entry_id: int, entry_hash: str, prev: st
 
 
 def append_checkpoint(paths: AnchorPaths, entry_id: int, entry_hash: str,
-                      at: datetime | None = None) -> None:
+                      at: datetime | None = None, *, new_log: bool = False) -> None:
     """Append the signed checkpoint of entry ``entry_id`` (committed, with ``entry_hash``),
-    chained on the file's last line, under an exclusive lock, and sync it to disk."""
-    key = _signing_key(paths)
+    chained on the file's last line, under an exclusive lock, and sync it to disk.
+    ``new_log``: the log began in the transaction that wrote the entry, so the key and the
+    anchor may be created if there are none."""
+    key = _signing_key(paths, new_log)
     try:
         fd = os.open(paths.anchor, os.O_RDWR | os.O_APPEND)
     except FileNotFoundError:
@@ -285,9 +301,10 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class AnchorState:
-    """What reading the anchor found: the checkpoints read (up to the first damaged line),
-    the one attesting the highest entry, whether the file exists, and what is wrong with it
-    (None: every line read follows the one before and the newest is signed by the key)."""
+    """What reading the anchor found: whether the file exists, its authentic checkpoints
+    (those before any damaged line, up to the newest validly signed one), the one attesting
+    the highest entry, and what is wrong with the file (None: every line follows the one
+    before, names the key, and the newest is signed by it)."""
 
     exists: bool
     checkpoints: int
@@ -316,57 +333,73 @@ def _fields(line: bytes) -> dict[str, Any] | None:
 
 def _signed_by(key: Ed25519PublicKey, fields: Mapping[str, Any]) -> bool:
     try:
-        key.verify(base64.b64decode(fields["sig"], validate=True), _canonical(fields))
+        signature = base64.b64decode(fields["sig"], validate=True)
+        key.verify(signature, _canonical(fields))
     except (InvalidSignature, binascii.Error, ValueError):
         return False
-    return True
+    # Base64 has several spellings of the same bytes: only the one written is the line.
+    return base64.b64encode(signature).decode("ascii") == fields["sig"]
 
 
 class _Reading:
-    """Walks the lines: each must be a checkpoint, follow the line before, name the key."""
+    """Walks the lines: each must be a checkpoint, follow the line before and name the key.
+    A line is authentic when a line after it that carries a valid signature chains on it."""
+
+    # Lines kept for walking back from a line whose signature fails (a line edited or
+    # forged): past that many, nothing before is taken as authentic.
+    RECENT = 16
 
     def __init__(self, key: Ed25519PublicKey) -> None:
         self.key = key
         self.expected = fingerprint(key)
         self.prev = GENESIS
-        self.count = 0
-        self.newest: Checkpoint | None = None
-        self.last: tuple[int, dict[str, Any]] | None = None
+        self.recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=self.RECENT)
         self.problem: str | None = None
 
-    def take(self, number: int, raw: bytes) -> Checkpoint | None:
+    def take(self, number: int, raw: bytes) -> bool:
+        """Whether the line follows; if not, ``problem`` says why and reading stops."""
         if not raw.endswith(b"\n"):
             self.problem = f"ligne {number} incomplète (écriture interrompue ?)"
-            return None
+            return False
         line = raw[:-1]
         fields = _fields(line)
         if fields is None:
             self.problem = f"ligne {number} illisible"
-            return None
+            return False
         if fields["prev"] != self.prev:
             self.problem = (f"la ligne {number} ne suit pas la ligne qui la précède : une ligne "
                             "a été modifiée, retirée, insérée ou déplacée")
-            return None
+            return False
         if fields["key"] != self.expected:
             self.problem = (f"la ligne {number} est signée par une autre clé (empreinte "
                             f"{fields['key'][:16]}…, attendue {self.expected[:16]}…)")
-            return None
+            return False
         self.prev = line_digest(line)
-        self.count += 1
-        self.last = (number, fields)
-        found = Checkpoint(number, fields["id"], fields["hash"], fields["at"])
-        if self.newest is None or found.entry_id > self.newest.entry_id:
-            self.newest = found
-        return found
+        self.recent.append((number, fields))
+        return True
 
-    def seal(self) -> None:
-        """The newest line read must carry the key's signature: through the chain of
-        digests, it vouches for every line before it."""
-        if self.last is not None and not _signed_by(self.key, self.last[1]):
-            number = self.last[0]
+    def authentic(self) -> int:
+        """How many lines, from the first, are authentic: up to the newest line read whose
+        signature is valid (through the chain of digests it vouches for all before it)."""
+        for number, fields in reversed(self.recent):
+            if _signed_by(self.key, fields):
+                return number
             self.problem = self.problem or (
                 f"la signature de la ligne {number} n'est pas valide : ligne forgée ou "
                 "modifiée, ou clé remplacée")
+        return 0
+
+
+def _authentic_lines(handle: BinaryIO, end: int, key: Ed25519PublicKey) -> tuple[int, str | None]:
+    """First pass over the anchor's first ``end`` bytes: how many lines are authentic, and
+    what is wrong after them, if anything."""
+    reading = _Reading(key)
+    offset = 0
+    for number, raw in enumerate(handle, 1):
+        offset += len(raw)
+        if offset > end or not reading.take(number, raw):
+            break
+    return reading.authentic(), reading.problem
 
 
 def anchor_size(paths: AnchorPaths) -> int:
@@ -405,21 +438,21 @@ def read_anchor(paths: AnchorPaths, on_batch: Callable[[list[Checkpoint]], None]
             key = verification_key(paths)
         except AnchorError as exc:
             return AnchorState(True, 0, None, str(exc))
-        reading = _Reading(key)
+        authentic, problem = _authentic_lines(handle, end, key)
+        # Second pass: only the checkpoints of authentic lines are handed over, so that a
+        # forged line never passes for a change to the table.
+        handle.seek(0)
+        newest: Checkpoint | None = None
         pending: list[Checkpoint] = []
-        offset = 0
-        for number, raw in enumerate(handle, 1):
-            offset += len(raw)
-            if offset > end:
-                break
-            found = reading.take(number, raw)
-            if found is None:
-                break
+        for number, raw in zip(range(1, authentic + 1), handle, strict=False):
+            fields = orjson.loads(raw)
+            found = Checkpoint(number, fields["id"], fields["hash"], fields["at"])
+            if newest is None or found.entry_id > newest.entry_id:
+                newest = found
             pending.append(found)
             if len(pending) >= batch:
                 on_batch(pending)
                 pending = []
         if pending:
             on_batch(pending)
-    reading.seal()
-    return AnchorState(True, reading.count, reading.newest, reading.problem)
+    return AnchorState(True, authentic, newest, problem)

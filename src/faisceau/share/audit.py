@@ -84,19 +84,36 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
     entry_id = conn.exec_driver_sql(
         f"INSERT INTO consultation_log ({', '.join(FIELDS)}, prev_hash, hash) VALUES ({marks}) "
         "RETURNING id", (*[values[k] for k in FIELDS], prev, digest)).scalar_one()
-    # The transaction's last entry covers those before it: one checkpoint per commit.
-    after_commit(conn, "audit.anchor", lambda settings: _anchor(settings, entry_id, digest))
+    pending = after_commit(conn, "audit.anchor", _ToAnchor())
+    if isinstance(pending, _ToAnchor):
+        pending.add(int(entry_id), digest, prev)
     return digest
 
 
-def _anchor(settings: Settings, entry_id: int, digest: str) -> None:
-    """Checkpoint a committed entry. The entry stands whatever happens here: a checkpoint
-    that cannot be written is reported (and ``verify`` shows the entries left unattested)."""
-    try:
-        anchor.append_checkpoint(anchor.anchor_paths(settings), int(entry_id), digest)
-    except (anchor.AnchorError, OSError) as exc:
-        log.error("journal des consultations : point d'ancrage de l'entrée %s non écrit : %s",
-                  entry_id, exc)
+@dataclass
+class _ToAnchor:
+    """What a transaction appended, to anchor once it has committed: its last entry, which
+    covers those before it (one checkpoint per commit), and whether its first entry began
+    the log (only then may the anchor and its key be created)."""
+
+    entry_id: int = 0
+    digest: str = ""
+    new_log: bool | None = None
+
+    def add(self, entry_id: int, digest: str, prev: str) -> None:
+        if self.new_log is None:
+            self.new_log = prev == GENESIS
+        self.entry_id, self.digest = entry_id, digest
+
+    def __call__(self, settings: Settings) -> None:
+        """The entries stand whatever happens here: a checkpoint that cannot be written is
+        reported (and ``verify`` shows the entries left unattested)."""
+        try:
+            anchor.append_checkpoint(anchor.anchor_paths(settings), self.entry_id,
+                                     self.digest, new_log=bool(self.new_log))
+        except (anchor.AnchorError, OSError) as exc:
+            log.error("journal des consultations : point d'ancrage de l'entrée %s non écrit "
+                      ": %s", self.entry_id, exc)
 
 
 @dataclass(frozen=True)

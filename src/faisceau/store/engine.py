@@ -22,15 +22,15 @@ AfterCommit = Callable[[Settings], None]
 _AFTER_COMMIT = "faisceau.after_commit"
 
 
-def after_commit(conn: Connection, key: str, action: AfterCommit) -> bool:
+def after_commit(conn: Connection, key: str, action: AfterCommit) -> AfterCommit | None:
     """Have ``action`` run once the ``Store.begin`` transaction ``conn`` is in has committed
-    (never if it rolls back); a later action under the same ``key`` replaces the earlier.
-    Returns False, registering nothing, when ``conn`` is not in a ``Store.begin``."""
-    pending = conn.info.get(_AFTER_COMMIT)
+    (never if it rolls back), unless an action is registered under ``key`` already in this
+    transaction: that one stays. Returns the action registered under ``key`` (for callers to
+    add to it), or None, registering nothing, when ``conn`` is not in a ``Store.begin``."""
+    pending: dict[str, AfterCommit] | None = conn.info.get(_AFTER_COMMIT)
     if pending is None:
-        return False
-    pending[key] = action
-    return True
+        return None
+    return pending.setdefault(key, action)
 
 
 class StoreUnavailable(RuntimeError):
