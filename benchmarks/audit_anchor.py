@@ -1,11 +1,12 @@
 """The cost of anchoring the consultation log: what a checkpoint adds to each committed
 append (the web application appends one entry per page), and what verifying costs.
 
-Appends ``--entries`` consultations one transaction each, first without anchoring (through
-the engine's own transaction, which runs nothing after commit), then with it (``Store.begin``:
-sign, lock, read the anchor's last line, write, fsync); then the checkpoint alone, and
-``faisceau audit verify``'s work (the chain, then the anchor). Embedded store in a fresh
-temporary directory unless ``--database-url`` names PostgreSQL (emptied first).
+Appends ``--entries`` consultations twice over, one transaction each, in turn without
+anchoring (through the engine's own transaction, which runs nothing after commit) and with
+it (``Store.begin``: sign, lock, read the anchor's last line, write, fsync); then the
+checkpoint alone, and ``faisceau audit verify``'s work (the chain, then the anchor).
+Embedded store in a fresh temporary directory unless ``--database-url`` names PostgreSQL
+(emptied first).
 
     .venv/bin/python benchmarks/audit_anchor.py
     .venv/bin/python benchmarks/audit_anchor.py \\
@@ -30,15 +31,17 @@ from faisceau.store import Store, open_store
 VIEWER = Viewer("analyste.bench", "analyst", "OCRTEH")
 
 
-def _per_call(count: int, call: Callable[[int], None]) -> tuple[float, float, float]:
-    """Mean, median and 95th percentile, in microseconds, of ``count`` calls."""
-    times = []
+def _per_call(count: int, *calls: Callable[[int], None]) -> list[tuple[float, float, float]]:
+    """Mean, median and 95th percentile, in microseconds, of ``count`` runs of each call,
+    taken in turn (so that a slow moment of the machine weighs on all alike)."""
+    times: list[list[float]] = [[] for _ in calls]
     for n in range(count):
-        started = time.perf_counter()
-        call(n)
-        times.append((time.perf_counter() - started) * 1e6)
-    return (statistics.fmean(times), statistics.median(times),
-            statistics.quantiles(times, n=20)[-1])
+        for call, box in zip(calls, times, strict=True):
+            started = time.perf_counter()
+            call(n)
+            box.append((time.perf_counter() - started) * 1e6)
+    return [(statistics.fmean(t), statistics.median(t), statistics.quantiles(t, n=20)[-1])
+            for t in times]
 
 
 def _append_unanchored(store: Store) -> Callable[[int], None]:
@@ -69,12 +72,11 @@ def main() -> None:
               f"(anchor in {home}, on {_filesystem(home)})")
         # The first entry begins the log: the key and the anchor are created with it.
         _append(store)(0)
-        plain = _per_call(args.entries, _append_unanchored(store))
-        anchored = _per_call(args.entries, _append(store))
+        plain, anchored = _per_call(args.entries, _append_unanchored(store), _append(store))
         paths = anchor.anchor_paths(store.settings, {})
         alone_paths = anchor.AnchorPaths(key=paths.key, anchor=Path(tmp) / "alone.jsonl")
         alone_paths.anchor.touch()
-        alone = _per_call(args.entries, lambda n: anchor.append_checkpoint(
+        [alone] = _per_call(args.entries, lambda n: anchor.append_checkpoint(
             alone_paths, n + 1, f"{n:064x}"))
         for label, (mean, median, p95) in (("append, not anchored", plain),
                                            ("append + checkpoint after commit", anchored),
