@@ -2,7 +2,8 @@
 one rolled back; tampering with the anchor file or the key shows at verification (a line
 edited, removed, inserted, moved or forged, a key replaced, lost or re-signed under another
 key); a lost anchor or key is never silently created again, a log without one is anchored
-by the operator's act (``faisceau audit anchor``); concurrent writers keep one chain.
+by the operator's act (``faisceau audit anchor``); concurrent writers (threads, processes)
+keep one chain.
 Property tests hold the reader to what it promises on any file: every change but cutting
 off the newest lines is reported, and nothing makes it fail otherwise.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import multiprocessing
 import string
 import tempfile
 import threading
@@ -290,9 +292,35 @@ def test_concurrent_writers_keep_one_chain(store_settings: Settings) -> None:
     store.dispose()
 
 
+def _append_in_a_process(settings: Settings, worker: int) -> None:
+    store = open_store(settings)
+    for n in range(6):
+        with store.begin() as conn:
+            record(conn, ALICE, "view", "network", f"P{worker}-{n}")
+    store.dispose()
+
+
+def test_writer_processes_keep_one_chain(store_settings: Settings) -> None:
+    open_store(store_settings).dispose()  # migrated before the writers start
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_append_in_a_process, args=(store_settings, w))
+               for w in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    store = open_store(store_settings)
+    result = verify(store)
+    assert result.intact and result.entries == 18
+    assert (result.anchoring.checkpoints, result.anchoring.unanchored) == (18, 0)
+    store.dispose()
+
+
 def test_a_write_cut_short_stays_visible_after_the_next_checkpoint(tmp_path: Path) -> None:
     paths = AnchorPaths(key=tmp_path / "k.pem", anchor=tmp_path / "a.jsonl")
-    anchor.append_checkpoint(paths, 1, "a" * 64, AT, new_log=True)
+    anchor.start_anchor(paths)
+    anchor.append_checkpoint(paths, 1, "a" * 64, AT)
     with paths.anchor.open("ab") as handle:
         handle.write(b'{"at":"2026')  # a crash in the middle of a line
     anchor.append_checkpoint(paths, 2, "b" * 64, AT)

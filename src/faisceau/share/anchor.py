@@ -19,8 +19,9 @@ the table. Cutting off the newest lines of the file cannot be seen
 from the file alone: the file belongs on an append-only sink out of the database
 administrator's reach (docs/data-protection.md).
 
-The key and the anchor file are born together: with the log's first entry, or for a log
-that has none by ``start_anchor`` (``faisceau audit anchor``), the operator's deliberate act.
+The key and the anchor file are born together (``start_anchor``): with the log's first
+entry (``audit.record``, before it commits), or for a log that has none by ``faisceau audit
+anchor``, the operator's deliberate act.
 Neither is created again on its own: a deleted key or anchor file stops the checkpoints and
 shows at verification, instead of a new pair silently vouching for whatever the table holds.
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import fcntl
 import hashlib
 import os
@@ -203,19 +203,13 @@ def start_anchor(paths: AnchorPaths) -> Ed25519PublicKey:
     return key
 
 
-def _signing_key(paths: AnchorPaths, new_log: bool) -> Ed25519PrivateKey:
-    """The signing key; created with the anchor for a log that begins now (``new_log``)."""
+def _signing_key(paths: AnchorPaths) -> Ed25519PrivateKey:
     try:
         return _load_private(paths.key)
     except FileNotFoundError:
-        pass
-    if not new_log or _has_lines(paths.anchor):
         raise AnchorError(f"clé de signature du journal introuvable ({paths.key}) : aucun "
                           "point d'ancrage n'est écrit (faisceau audit anchor pour ancrer un "
-                          "journal qui n'en a pas)")
-    with contextlib.suppress(AnchorError):  # another writer may have just started it
-        start_anchor(paths)
-    return _load_private(paths.key)
+                          "journal qui n'en a pas)") from None
 
 
 # -- Writing ---------------------------------------------------------------------------------
@@ -261,12 +255,10 @@ def signed_line(key: Ed25519PrivateKey, entry_id: int, entry_hash: str, prev: st
 
 
 def append_checkpoint(paths: AnchorPaths, entry_id: int, entry_hash: str,
-                      at: datetime | None = None, *, new_log: bool = False) -> None:
+                      at: datetime | None = None) -> None:
     """Append the signed checkpoint of entry ``entry_id`` (committed, with ``entry_hash``),
-    chained on the file's last line, under an exclusive lock, and sync it to disk.
-    ``new_log``: the log began in the transaction that wrote the entry, so the key and the
-    anchor may be created if there are none."""
-    key = _signing_key(paths, new_log)
+    chained on the file's last line, under an exclusive lock, and sync it to disk."""
+    key = _signing_key(paths)
     try:
         fd = os.open(paths.anchor, os.O_RDWR | os.O_APPEND)
     except FileNotFoundError:

@@ -31,7 +31,7 @@ from faisceau.share import anchor
 from faisceau.share.access import Viewer
 from faisceau.store import Store
 from faisceau.store.bulk import fetch, fetch_in, mark, serialise, utc_now
-from faisceau.store.engine import after_commit
+from faisceau.store.engine import after_commit, transaction_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
     serialise(conn, "consultation_log")
     last = fetch(conn, "SELECT hash FROM consultation_log ORDER BY id DESC LIMIT 1", ())
     prev = last[0][0] if last else GENESIS
+    if not last:
+        _start_anchor(conn)
     values: dict[str, Any] = {
         "at": (at or utc_now()).replace(microsecond=0), "login": viewer.login,
         "unit": viewer.unit, "action": action, "record_kind": record_kind,
@@ -86,23 +88,35 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
         "RETURNING id", (*[values[k] for k in FIELDS], prev, digest)).scalar_one()
     pending = after_commit(conn, "audit.anchor", _ToAnchor())
     if isinstance(pending, _ToAnchor):
-        pending.add(int(entry_id), digest, prev)
+        pending.add(int(entry_id), digest)
     return digest
+
+
+def _start_anchor(conn: Connection) -> None:
+    """The log's first entry: its anchor and key are created now, before the entry commits
+    and under the log's lock, so that every writer after finds them (an existing key is
+    kept: ``start_anchor`` never replaces one)."""
+    settings = transaction_settings(conn)
+    if settings is None:
+        return
+    paths = anchor.anchor_paths(settings)
+    if paths.key.exists():
+        return
+    try:
+        anchor.start_anchor(paths)
+    except (anchor.AnchorError, OSError) as exc:
+        log.error("journal des consultations : ancrage non créé : %s", exc)
 
 
 @dataclass
 class _ToAnchor:
     """What a transaction appended, to anchor once it has committed: its last entry, which
-    covers those before it (one checkpoint per commit), and whether its first entry began
-    the log (only then may the anchor and its key be created)."""
+    covers those before it (one checkpoint per commit)."""
 
     entry_id: int = 0
     digest: str = ""
-    new_log: bool | None = None
 
-    def add(self, entry_id: int, digest: str, prev: str) -> None:
-        if self.new_log is None:
-            self.new_log = prev == GENESIS
+    def add(self, entry_id: int, digest: str) -> None:
         self.entry_id, self.digest = entry_id, digest
 
     def __call__(self, settings: Settings) -> None:
@@ -110,7 +124,7 @@ class _ToAnchor:
         reported (and ``verify`` shows the entries left unattested)."""
         try:
             anchor.append_checkpoint(anchor.anchor_paths(settings), self.entry_id,
-                                     self.digest, new_log=bool(self.new_log))
+                                     self.digest)
         except (anchor.AnchorError, OSError) as exc:
             log.error("journal des consultations : point d'ancrage de l'entrée %s non écrit "
                       ": %s", self.entry_id, exc)

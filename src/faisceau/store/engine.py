@@ -19,7 +19,15 @@ from faisceau.config import Settings, settings_from_env
 
 # Run with the store's settings once a ``Store.begin`` transaction has committed.
 AfterCommit = Callable[[Settings], None]
-_AFTER_COMMIT = "faisceau.after_commit"
+_TRANSACTION = "faisceau.transaction"
+
+
+@dataclass
+class _Transaction:
+    """What ``Store.begin`` keeps on the connection while its transaction lasts."""
+
+    settings: Settings
+    after_commit: dict[str, AfterCommit]
 
 
 def after_commit(conn: Connection, key: str, action: AfterCommit) -> AfterCommit | None:
@@ -27,10 +35,16 @@ def after_commit(conn: Connection, key: str, action: AfterCommit) -> AfterCommit
     (never if it rolls back), unless an action is registered under ``key`` already in this
     transaction: that one stays. Returns the action registered under ``key`` (for callers to
     add to it), or None, registering nothing, when ``conn`` is not in a ``Store.begin``."""
-    pending: dict[str, AfterCommit] | None = conn.info.get(_AFTER_COMMIT)
-    if pending is None:
+    transaction: _Transaction | None = conn.info.get(_TRANSACTION)
+    if transaction is None:
         return None
-    return pending.setdefault(key, action)
+    return transaction.after_commit.setdefault(key, action)
+
+
+def transaction_settings(conn: Connection) -> Settings | None:
+    """The settings of the store whose ``Store.begin`` transaction ``conn`` is in, or None."""
+    transaction: _Transaction | None = conn.info.get(_TRANSACTION)
+    return None if transaction is None else transaction.settings
 
 
 class StoreUnavailable(RuntimeError):
@@ -52,15 +66,15 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         """A transaction: committed on success, rolled back on any error or kill. What was
         registered with ``after_commit`` runs once it has committed, never otherwise."""
-        pending: dict[str, AfterCommit] = {}
+        transaction = _Transaction(self.settings, {})
         with self.engine.begin() as conn:
-            conn.info[_AFTER_COMMIT] = pending
+            conn.info[_TRANSACTION] = transaction
             try:
                 yield conn
             finally:
                 # The DBAPI connection goes back to the pool: its info must not keep this.
-                del conn.info[_AFTER_COMMIT]
-        for action in pending.values():
+                del conn.info[_TRANSACTION]
+        for action in transaction.after_commit.values():
             action(self.settings)
 
     def dispose(self) -> None:
