@@ -15,15 +15,15 @@ The anchor file is JSON Lines. Each line also holds the SHA-256 of the line befo
 edited, removed, inserted or moved breaks the file's own chain, and the signature of the
 newest line vouches for every line before it: verifying costs one signature and a hash per
 line, not one signature per line. Only the checkpoints of authentic lines are compared with
-the table. Cutting off the newest lines of the file cannot be seen
-from the file alone: the file belongs on an append-only sink out of the database
-administrator's reach (docs/data-protection.md).
+the table. Cutting off the newest lines of the file cannot be seen from the file alone: the
+file belongs on an append-only sink out of the database administrator's reach
+(docs/data-protection.md).
 
 The key and the anchor file are born together (``start_anchor``): with the log's first
 entry (``audit.record``, before it commits), or for a log that has none by ``faisceau audit
-anchor``, the operator's deliberate act.
-Neither is created again on its own: a deleted key or anchor file stops the checkpoints and
-shows at verification, instead of a new pair silently vouching for whatever the table holds.
+anchor``, the operator's deliberate act. Neither is created again on its own: a deleted key
+or anchor file stops the checkpoints and shows at verification, instead of a new pair
+silently vouching for whatever the table holds.
 
 Writers (web workers, their threads, command-line processes) append under an exclusive lock
 on the file, one ``write`` and one ``fsync`` per line.
