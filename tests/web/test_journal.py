@@ -1,8 +1,9 @@
 """The auditor's pages over the consultation log: what the data-protection officer relies on.
 
 Only auditors read the log; filters find one user's or one record's consultations; a
-tampered entry shows at verification; the CSV export holds exactly the filtered entries and
-is logged in its turn; every reading of the log is itself in the log.
+tampered entry, the newest entries removed and a missing anchor show at verification; the
+CSV export holds exactly the filtered entries and is logged in its turn; every reading of
+the log is itself in the log.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from faisceau.share import audit
 from faisceau.share.access import Viewer
 from faisceau.share.accounts import create_user, seed_units
 from faisceau.store import Store, open_store
+from tests.share.test_log_truncation import as_intruder
 from tests.web.test_app import PASSWORD, client, login
 
 ANALYST = Viewer("alice", "analyst", "OCRTEH")
@@ -104,32 +106,14 @@ def test_every_reading_of_the_log_is_logged_and_the_chain_stays_intact(logged: S
         assert [(e.action, e.record_id) for e in own] == [("view", "lecture"),
                                                           ("view", "verification")]
         assert '"filters":{"login":"alice"}' in (own[0].detail or "")
-        assert audit.verify(conn).broken_at is None
+    assert audit.verify(logged).intact
 
 
 def test_verification_shows_a_tampered_entry(logged: Store) -> None:
     with logged.begin() as conn:
         target = next(audit.entries(conn, record_id="recherche")).id
-    # Tampering bypasses the store's append-only triggers, as an intruder with the
-    # database's owner rights could.
-    with logged.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE consultation_log DISABLE TRIGGER USER"))
-            conn.execute(text("UPDATE consultation_log SET login = 'quelquun' WHERE id = :i"),
-                         {"i": target})
-            conn.execute(text("ALTER TABLE consultation_log ENABLE TRIGGER USER"))
-        else:
-            names = [r[0] for r in conn.execute(text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name = 'consultation_log'"))]
-            sql = {n: conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"),
-                                   {"n": n}).scalar_one() for n in names}
-            for name in names:
-                conn.execute(text(f"DROP TRIGGER {name}"))
-            conn.execute(text("UPDATE consultation_log SET login = 'quelquun' WHERE id = :i"),
-                         {"i": target})
-            for statement in sql.values():
-                conn.execute(text(statement))
+    as_intruder(logged, lambda conn: conn.execute(
+        text("UPDATE consultation_log SET login = 'quelquun' WHERE id = :i"), {"i": target}))
     with client(logged) as web:
         login(web, "eve")
         page = web.get("/journal/verification")
@@ -137,6 +121,34 @@ def test_verification_shows_a_tampered_entry(logged: Store) -> None:
         assert f"Journal ALTÉRÉ à l'entrée n° {target}" in page.text
         api = web.get("/api/journal/verification").json()
         assert not api["intact"] and api["broken_at"] == target
+
+
+def test_verification_shows_the_newest_entries_removed(logged: Store) -> None:
+    with logged.begin() as conn:
+        newest = max(e.id for e in audit.entries(conn))
+    as_intruder(logged, lambda conn: conn.execute(
+        text("DELETE FROM consultation_log WHERE id = :i"), {"i": newest}))
+    with client(logged) as web:
+        login(web, "eve")
+        page = web.get("/journal/verification")
+        assert f"Journal ALTÉRÉ à l'entrée n° {newest}" in page.text
+        assert "le journal a été tronqué" in page.text and "Journal intègre" not in page.text
+        api = web.get("/api/journal/verification").json()
+    assert not api["intact"] and api["broken_at"] == newest
+    assert api["anchored_to"] >= newest and api["anchor_problem"] is None
+
+
+def test_verification_without_its_anchor_vouches_for_nothing(logged: Store) -> None:
+    for path in logged.settings.home.glob("audit-*"):
+        path.unlink()  # the key and the anchor, as if they had never been written
+    with client(logged) as web:
+        login(web, "eve")
+        page = web.get("/journal/verification")
+        assert "Journal NON VÉRIFIABLE : aucun point d&#39;ancrage" in page.text
+        assert "Journal intègre" not in page.text
+        api = web.get("/api/journal/verification").json()
+    assert not api["intact"] and api["broken_at"] is None
+    assert api["anchor_problem"] == audit.NO_ANCHOR and api["checkpoints"] == 0
 
 
 def test_the_csv_export_holds_the_filtered_entries_and_is_logged(logged: Store) -> None:

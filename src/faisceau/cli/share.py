@@ -1,11 +1,13 @@
 """``faisceau units | users | audit``: units and accounts, and the consultation log for the
-auditor (verify its chain, list it, export it)."""
+auditor (verify its chain and its anchor, export it, start its anchor, give the anchor's
+public key)."""
 
 from __future__ import annotations
 
 import csv
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +15,19 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import consulted, fail, opened_store, out, user_errors
+from faisceau.config import settings_from_env
 from faisceau.share.access import ROLES
 from faisceau.share.accounts import AccountError, create_user, list_users, seed_units
-from faisceau.share.audit import FIELDS, csv_row, entries, verify
+from faisceau.share.anchor import (
+    AnchorError,
+    anchor_paths,
+    fingerprint,
+    public_pem,
+    start_anchor,
+    verification_key,
+)
+from faisceau.share.audit import FIELDS, Verification, csv_row, entries, verify
 from faisceau.store.schema import share_unit
 
 units_app = typer.Typer(help="Units: the central office and the territorial units.",
@@ -85,16 +96,81 @@ def users_list() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the log's hash chain; exit status 1 if an entry was changed or removed."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        result = verify(conn)
-    if result.broken_at is None:
-        out.print(f"Journal intègre : {result.entries} entrées, chaînage vérifié.")
-        return
-    out.print(Text(f"Journal ALTÉRÉ à l'entrée {result.broken_at} : {result.reason}.",
-                   style="bold red"))
-    raise typer.Exit(1)
+def audit_verify(
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", help="The anchor's public key as the auditor keeps it (PEM), instead "
+        "of FAISCEAU_AUDIT_PUBLIC_KEY or the signing key's own")] = None,
+) -> None:
+    """Check the log: its hash chain from the first entry, and every signed checkpoint of its
+    anchor against the table. Exit status 1 if an entry was changed or removed, if the log
+    was cut short or rewritten, or if that cannot be checked (no anchor, no key, a damaged
+    anchor). The verification is logged in its turn."""
+    with user_errors(), opened_store() as store:
+        result = verify(store, public_key=public_key)
+        with store.begin() as conn:
+            consulted(conn, "view", "journal", "verification",
+                      {"entries": result.entries, "broken_at": result.broken_at,
+                       "anchor_problem": result.anchoring.problem})
+    for line, alarm in verdict_lines(result):
+        out.print(Text(line, style="bold red" if alarm else ""), soft_wrap=True)
+    if not result.intact:
+        raise typer.Exit(1)
+
+
+def verdict_lines(result: Verification) -> list[tuple[str, bool]]:
+    """What ``audit verify`` says, line by line, each with whether it is an alarm."""
+    a = result.anchoring
+    lines: list[tuple[str, bool]] = []
+    if result.chained:
+        lines.append((f"Chaînage vérifié : {result.entries} entrées depuis la première.", False))
+    if result.broken_at is not None:
+        lines.append((f"Journal ALTÉRÉ à l'entrée {result.broken_at} : {result.reason}.", True))
+    if a.problem is not None:
+        lines.append((f"Journal NON VÉRIFIABLE : {a.problem}.", True))
+    elif a.anchored_to is not None:
+        lines.append((f"Ancrage authentique : {a.checkpoints} points d'ancrage signés ; le dernier "
+                      f"({a.anchored_at}) atteste l'entrée n° {a.anchored_to}.", False))
+    if a.unanchored:
+        lines.append((f"{a.unanchored} entrée(s) postérieure(s) au dernier point d'ancrage, "
+                      "pas encore attestée(s) : écrites depuis, ou point d'ancrage non écrit "
+                      "(voir les erreurs du service).", False))
+    if result.intact:
+        lines.append((f"Journal intègre : {result.entries} entrées, chaînage et ancrage "
+                      "vérifiés.", False))
+    return lines
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Start the anchor of a log that has none (kept from before anchoring, or whose key or
+    anchor file was lost, once that is investigated): create the key and the anchor file,
+    then log this act, whose checkpoint attests the log as it stands. Refused when a key or
+    checkpoints exist."""
+    with user_errors(), opened_store() as store:
+        try:
+            key = start_anchor(anchor_paths(store.settings))
+        except AnchorError as exc:
+            raise fail(str(exc)) from None
+        with store.begin() as conn:
+            consulted(conn, "change", "journal", "ancrage", {"key": fingerprint(key)})
+        result = verify(store)
+    out.print(Text(f"Ancrage commencé : clé {fingerprint(key)} ; le point d'ancrage atteste "
+                   f"l'entrée n° {result.anchoring.anchored_to}. Remettez la clé publique "
+                   "(faisceau audit public-key) à l'auditeur."), soft_wrap=True)
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """Print the public key that checks the anchor's signatures, for the auditor to keep
+    apart and give back with `audit verify --public-key`."""
+    paths = anchor_paths(settings_from_env())
+    with user_errors():
+        try:
+            key = verification_key(replace(paths, public_key=None))
+        except AnchorError as exc:
+            raise fail(f"{exc} (la clé est créée à la première entrée du journal)") from None
+    out.print(Text(f"Empreinte : {fingerprint(key)}"))
+    out.print(Text(public_pem(key).decode("ascii").rstrip("\n")))
 
 
 @audit_app.command("export")
@@ -103,7 +179,8 @@ def audit_export(
     login: Annotated[str | None, typer.Option(help="Only this user's consultations")] = None,
     record: Annotated[str | None, typer.Option(help="Only this record (its id)")] = None,
 ) -> None:
-    """The log as CSV (UTF-8, `;`), with each entry's hashes, for the auditor."""
+    """The log as CSV (UTF-8, `;`), with each entry's hashes, for the auditor. The export
+    is logged in its turn, in the same transaction as the read."""
     with user_errors(), opened_store() as store, store.begin() as conn, \
             open(out_file, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
@@ -112,6 +189,9 @@ def audit_export(
         for e in entries(conn, login=login, record_id=record):
             writer.writerow(csv_row(e))
             count += 1
+        consulted(conn, "export", "journal", "export",
+                  {"filters": {k: v for k, v in (("login", login), ("record_id", record)) if v},
+                   "entries": count})
     out.print(f"{count} entrées exportées vers {out_file}")
 
 

@@ -6,21 +6,34 @@ fields as canonical JSON), starting from 64 zeros: changing, removing or inserti
 breaks every hash after it, which ``verify`` finds. The store also refuses UPDATE and
 DELETE on the table (migration 0005). Entries are appended under a lock so that two writers
 cannot both chain onto the same previous entry.
+
+The chain alone cannot show its newest entries removed, nor a chain recomputed after rows
+were deleted: once a transaction that appended has committed, its last entry is anchored
+outside the database (``anchor``), and ``verify`` checks every signed checkpoint against the
+table as well as the chain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
 
+from faisceau.config import Settings
+from faisceau.share import anchor
 from faisceau.share.access import Viewer
-from faisceau.store.bulk import fetch, mark, serialise, utc_now
+from faisceau.store import Store
+from faisceau.store.bulk import fetch, fetch_in, mark, serialise, utc_now
+from faisceau.store.engine import after_commit, transaction_settings
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # "change": an administrator's change to accounts, units, groups or distributions.
@@ -59,6 +72,8 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
     serialise(conn, "consultation_log")
     last = fetch(conn, "SELECT hash FROM consultation_log ORDER BY id DESC LIMIT 1", ())
     prev = last[0][0] if last else GENESIS
+    if not last:
+        _start_anchor(conn)
     values: dict[str, Any] = {
         "at": (at or utc_now()).replace(microsecond=0), "login": viewer.login,
         "unit": viewer.unit, "action": action, "record_kind": record_kind,
@@ -68,10 +83,51 @@ def record(conn: Connection, viewer: Viewer, action: str, record_kind: str, reco
         "reason": reason}
     digest = entry_hash(prev, {**values, "at": values["at"].isoformat()})
     marks = ", ".join([mark(conn)] * (len(FIELDS) + 2))
-    conn.exec_driver_sql(
-        f"INSERT INTO consultation_log ({', '.join(FIELDS)}, prev_hash, hash) VALUES ({marks})",
-        (*[values[k] for k in FIELDS], prev, digest))
+    entry_id = conn.exec_driver_sql(
+        f"INSERT INTO consultation_log ({', '.join(FIELDS)}, prev_hash, hash) VALUES ({marks}) "
+        "RETURNING id", (*[values[k] for k in FIELDS], prev, digest)).scalar_one()
+    pending = after_commit(conn, "audit.anchor", _ToAnchor())
+    if isinstance(pending, _ToAnchor):
+        pending.add(int(entry_id), digest)
     return digest
+
+
+def _start_anchor(conn: Connection) -> None:
+    """The log's first entry: its anchor and key are created now, before the entry commits
+    and under the log's lock, so that every writer after finds them (an existing key is
+    kept: ``start_anchor`` never replaces one)."""
+    settings = transaction_settings(conn)
+    if settings is None:
+        return
+    paths = anchor.anchor_paths(settings)
+    if paths.key.exists():
+        return
+    try:
+        anchor.start_anchor(paths)
+    except (anchor.AnchorError, OSError) as exc:
+        log.error("journal des consultations : ancrage non créé : %s", exc)
+
+
+@dataclass
+class _ToAnchor:
+    """What a transaction appended, to anchor once it has committed: its last entry, which
+    covers those before it (one checkpoint per commit)."""
+
+    entry_id: int = 0
+    digest: str = ""
+
+    def add(self, entry_id: int, digest: str) -> None:
+        self.entry_id, self.digest = entry_id, digest
+
+    def __call__(self, settings: Settings) -> None:
+        """The entries stand whatever happens here: a checkpoint that cannot be written is
+        reported (and ``verify`` shows the entries left unattested)."""
+        try:
+            anchor.append_checkpoint(anchor.anchor_paths(settings), self.entry_id,
+                                     self.digest)
+        except (anchor.AnchorError, OSError) as exc:
+            log.error("journal des consultations : point d'ancrage de l'entrée %s non écrit "
+                      ": %s", self.entry_id, exc)
 
 
 @dataclass(frozen=True)
@@ -113,15 +169,27 @@ def _entry(row: Any) -> Entry:
     return Entry(int(row[0]), at, *row[2:])
 
 
+# Entries read per statement: the log grows without bound, memory must not.
+PAGE = 10_000
+
+
 def entries(conn: Connection, *, login: str | None = None, record_kind: str | None = None,
             record_id: str | None = None, filters: Filters | None = None) -> Iterator[Entry]:
-    """Entries in order, optionally for one user or one record (or any ``filters``)."""
+    """Entries in order, optionally for one user or one record (or any ``filters``), read a
+    page at a time."""
     filters = filters or Filters(login=login, record_kind=record_kind, record_id=record_id)
     where, params = _where(conn, filters)
+    where += (" AND " if where else " WHERE ") + f"id > {mark(conn)}"
     sql = (f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM consultation_log{where} "
-           "ORDER BY id")
-    for row in fetch(conn, sql, params):
-        yield _entry(row)
+           f"ORDER BY id LIMIT {PAGE}")
+    after = 0
+    while True:
+        rows = fetch(conn, sql, (*params, after))
+        for row in rows:
+            yield _entry(row)
+        if len(rows) < PAGE:
+            return
+        after = int(rows[-1][0])
 
 
 def latest(conn: Connection, filters: Filters, *, limit: int,
@@ -145,23 +213,104 @@ def csv_row(e: Entry) -> list[Any]:
 
 
 @dataclass(frozen=True)
+class Anchoring:
+    """What the anchor says: its signed checkpoints, the newest (the entry it attests and
+    when), the entries after it not yet attested, and why truncation cannot be ruled out,
+    if it cannot (no anchor, no key, a damaged or forged line)."""
+
+    checkpoints: int
+    anchored_to: int | None
+    anchored_at: str | None
+    unanchored: int
+    problem: str | None
+
+
+@dataclass(frozen=True)
 class Verification:
     entries: int
-    broken_at: int | None  # the first entry whose hash does not follow, or None
+    chained: bool  # each entry follows the one before, from the first
+    broken_at: int | None  # the first entry altered, missing or rewritten, or None
     reason: str | None
+    anchoring: Anchoring
+
+    @property
+    def intact(self) -> bool:
+        """The chain follows and every checkpoint holds, and the anchor could be read."""
+        return self.broken_at is None and self.anchoring.problem is None
 
 
-def verify(conn: Connection) -> Verification:
+NO_ANCHOR = "aucun point d'ancrage : la troncature ne peut pas être détectée"
+
+
+def _verify_chain(conn: Connection) -> tuple[int, int | None, str | None]:
     """Recompute the chain from the start; the first entry that does not follow is named."""
     prev = GENESIS
     count = 0
     for entry in entries(conn):
         count += 1
         if entry.prev_hash != prev:
-            return Verification(count, entry.id, "le chaînage ne suit pas l'entrée précédente")
+            return count, entry.id, "le chaînage ne suit pas l'entrée précédente"
         values = {k: getattr(entry, k) for k in FIELDS}
         values["at"] = entry.at.replace(microsecond=0).isoformat()
         if entry_hash(prev, values) != entry.hash:
-            return Verification(count, entry.id, "le contenu ne correspond pas à son empreinte")
+            return count, entry.id, "le contenu ne correspond pas à son empreinte"
         prev = entry.hash
-    return Verification(count, None, None)
+    return count, None, None
+
+
+class _Checkpoints:
+    """Compares batches of checkpoints with the table; keeps the lowest entry that fails."""
+
+    def __init__(self, conn: Connection, last_id: int) -> None:
+        self.conn = conn
+        self.last_id = last_id
+        self.failed: tuple[int, str] | None = None
+
+    def check(self, batch: list[anchor.Checkpoint]) -> None:
+        found = dict(fetch_in(self.conn, "SELECT id, hash FROM consultation_log", "id",
+                              sorted({c.entry_id for c in batch})))
+        for c in batch:
+            held = found.get(c.entry_id)
+            if held == c.entry_hash or (self.failed and self.failed[0] <= c.entry_id):
+                continue
+            signed = f"le point d'ancrage signé du {c.at} (ligne {c.line})"
+            if held is not None:
+                why = (f"son empreinte n'est plus celle qu'atteste {signed} : le journal a été "
+                       "réécrit jusqu'à cette entrée")
+            elif c.entry_id > self.last_id:
+                why = (f"elle manque alors que {signed} l'atteste : le journal a été tronqué "
+                       f"(il s'arrête à l'entrée n° {self.last_id})" if self.last_id else
+                       f"elle manque alors que {signed} l'atteste : le journal a été vidé")
+            else:
+                why = f"elle manque alors que {signed} l'atteste : des entrées ont été supprimées"
+            self.failed = (c.entry_id, why)
+
+
+def verify(store: Store, *, public_key: Path | None = None) -> Verification:
+    """Check the log: its chain from the first entry, then every signed checkpoint of its
+    anchor against the table (an entry missing or with another hash is named), and count
+    the entries after the newest checkpoint. ``public_key``: the auditor's pinned key, in
+    place of ``FAISCEAU_AUDIT_PUBLIC_KEY`` or the signing key's own."""
+    paths = anchor.anchor_paths(store.settings)
+    if public_key is not None:
+        paths = replace(paths, public_key=public_key)
+    # Sized before the transaction's first read: each checkpoint was written once its entry
+    # had committed, so the transaction sees every entry these attest, unless taken away.
+    size = anchor.anchor_size(paths)
+    with store.begin() as conn:
+        count, broken_at, reason = _verify_chain(conn)
+        last_id = int(fetch(conn, "SELECT COALESCE(MAX(id), 0) FROM consultation_log", ())[0][0])
+        checkpoints = _Checkpoints(conn, last_id)
+        state = anchor.read_anchor(paths, checkpoints.check, size=size)
+        newest = state.newest
+        unanchored = int(fetch(conn, "SELECT COUNT(*) FROM consultation_log WHERE id > "
+                               f"{mark(conn)}", (newest.entry_id if newest else 0,))[0][0])
+    problem = state.problem
+    if problem is None and state.checkpoints == 0 and count > 0:
+        problem = NO_ANCHOR
+    chained = broken_at is None
+    if checkpoints.failed and (broken_at is None or checkpoints.failed[0] < broken_at):
+        broken_at, reason = checkpoints.failed
+    return Verification(count, chained, broken_at, reason, Anchoring(
+        state.checkpoints, newest.entry_id if newest else None,
+        newest.at if newest else None, unanchored, problem))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +16,35 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from faisceau.config import Settings, settings_from_env
+
+# Run with the store's settings once a ``Store.begin`` transaction has committed.
+AfterCommit = Callable[[Settings], None]
+_TRANSACTION = "faisceau.transaction"
+
+
+@dataclass
+class _Transaction:
+    """What ``Store.begin`` keeps on the connection while its transaction lasts."""
+
+    settings: Settings
+    after_commit: dict[str, AfterCommit]
+
+
+def after_commit(conn: Connection, key: str, action: AfterCommit) -> AfterCommit | None:
+    """Have ``action`` run once the ``Store.begin`` transaction ``conn`` is in has committed
+    (never if it rolls back), unless an action is registered under ``key`` already in this
+    transaction: that one stays. Returns the action registered under ``key`` (for callers to
+    add to it), or None, registering nothing, when ``conn`` is not in a ``Store.begin``."""
+    transaction: _Transaction | None = conn.info.get(_TRANSACTION)
+    if transaction is None:
+        return None
+    return transaction.after_commit.setdefault(key, action)
+
+
+def transaction_settings(conn: Connection) -> Settings | None:
+    """The settings of the store whose ``Store.begin`` transaction ``conn`` is in, or None."""
+    transaction: _Transaction | None = conn.info.get(_TRANSACTION)
+    return None if transaction is None else transaction.settings
 
 
 class StoreUnavailable(RuntimeError):
@@ -35,9 +64,18 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: committed on success, rolled back on any error or kill."""
+        """A transaction: committed on success, rolled back on any error or kill. What was
+        registered with ``after_commit`` runs once it has committed, never otherwise."""
+        transaction = _Transaction(self.settings, {})
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[_TRANSACTION] = transaction
+            try:
+                yield conn
+            finally:
+                # The DBAPI connection goes back to the pool: its info must not keep this.
+                del conn.info[_TRANSACTION]
+        for action in transaction.after_commit.values():
+            action(self.settings)
 
     def dispose(self) -> None:
         self.engine.dispose()

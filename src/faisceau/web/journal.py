@@ -2,7 +2,8 @@
 
 Only the auditor role (the data-protection officer and those who answer for the log) reads
 it: the log itself names who consulted what, so reading it is personal data too. Each
-reading, verification and export is logged in its turn, in the same transaction.
+reading and export is logged in its turn, in the same transaction; a verification just
+after it (the anchor must be read before the table, ``audit.verify``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,16 @@ class JournalOut(BaseModel):
 
 class VerificationOut(BaseModel):
     entries: int
-    intact: bool
-    broken_at: int | None
+    intact: bool = Field(description="chaînage suivi, points d'ancrage tous vérifiés")
+    broken_at: int | None = Field(description="première entrée altérée, manquante ou réécrite")
     reason: str | None
+    checkpoints: int = Field(description="points d'ancrage signés lus")
+    anchored_to: int | None = Field(description="entrée qu'atteste le dernier point d'ancrage")
+    anchored_at: str | None = Field(description="date du dernier point d'ancrage (UTC)")
+    unanchored: int = Field(description="entrées postérieures, pas encore attestées")
+    anchor_problem: str | None = Field(
+        description="pourquoi la troncature ne peut être exclue (pas d'ancrage, clé, ligne "
+                    "endommagée), ou null")
 
 
 class ErrorOut(BaseModel):
@@ -120,14 +128,18 @@ def read_journal(store: Store, user: User, filters: audit.Filters, *, limit: int
 
 
 def verify_journal(store: Store, user: User) -> audit.Verification:
+    """The chain and the anchor checked for an auditor (``audit.verify``, in a transaction
+    of its own: it must read the anchor before the table); the verification is logged."""
     with store.begin() as conn:
         viewer = _checked(conn, user, "verification")
-        if viewer is not None:
-            result = audit.verify(conn)
-            audit.record(conn, viewer, "view", "journal", "verification",
-                         detail={"entries": result.entries, "broken_at": result.broken_at})
-            return result
-    raise HTTPException(403, NOT_AUDITOR)
+    if viewer is None:
+        raise HTTPException(403, NOT_AUDITOR)
+    result = audit.verify(store)
+    with store.begin() as conn:
+        audit.record(conn, viewer, "view", "journal", "verification",
+                     detail={"entries": result.entries, "broken_at": result.broken_at,
+                             "anchor_problem": result.anchoring.problem})
+    return result
 
 
 def export_journal(store: Store, user: User, filters: audit.Filters) -> str:
@@ -175,8 +187,12 @@ def api_journal(request: Request, user: CurrentUser, filters: Filters,
             responses=ERRORS, summary="Vérifier le chaînage du journal (auditeurs)")
 def api_verification(request: Request, user: CurrentUser) -> dict[str, Any]:
     result = verify_journal(store_of(request), user)
-    return {"entries": result.entries, "intact": result.broken_at is None,
-            "broken_at": result.broken_at, "reason": result.reason}
+    a = result.anchoring
+    return {"entries": result.entries, "intact": result.intact,
+            "broken_at": result.broken_at, "reason": result.reason,
+            "checkpoints": a.checkpoints, "anchored_to": a.anchored_to,
+            "anchored_at": a.anchored_at, "unanchored": a.unanchored,
+            "anchor_problem": a.problem}
 
 
 @router.get("/api/journal/export.csv", tags=["api"], responses=ERRORS,
