@@ -22,6 +22,8 @@ from faisceau.intel.casefiles import import_case_files
 from faisceau.store import open_store
 from tests.intel.test_leads import DAY_1, SOURCE, ingest_and_detect, write_case_files, write_day
 
+REASON = "rapprochement annonces et procédure 2026/SD-59/0001"
+
 
 @pytest.fixture
 def env(store_settings: Settings, store_env: dict[str, str], tmp_path: Path,
@@ -52,13 +54,15 @@ def test_find_list_show_and_decide(env: dict[str, str]) -> None:
     found = _run(["find"], env).stdout
     assert "Pistes : 5" in found and "téléphone 2" in found and "nouvelles 5" in found
     assert "nouvelles 0" in _run(["find"], env).stdout  # idempotent
-    listed = _run(["list"], env).stdout
+    masked = _run(["list"], env).stdout  # the strongest lead is a victim's phone
+    assert "+33612345678" not in masked and "identité masquée" in masked
+    listed = _run(["list", "--reason", REASON], env).stdout
     assert "+33612345678" in listed and "nouvelle" in listed and "téléphone" in listed
-    leads = _json_lines(_run(["list", "--json"], env).stdout)
+    leads = _json_lines(_run(["list", "--json", "--reason", REASON], env).stdout)
     assert len(leads) == 5 and leads[0]["value"] == "+33612345678"
     top = str(leads[0]["id"])
     assert leads[0]["evidence"] == [f"{SOURCE}:p1", f"{SOURCE}:p2"]
-    shown = _run(["show", top], env).stdout
+    shown = _run(["show", top, "--reason", REASON], env).stdout
     assert f"{SOURCE}:p1, {SOURCE}:p2" in shown and "Décisions : aucune" in shown
     assert "Procédure 2026/SD-59/0001" in shown
     decided = _run(["decide", top, "--dismiss", "numéro recyclé"], env).stdout

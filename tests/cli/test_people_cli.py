@@ -34,6 +34,7 @@ def case_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 Env = dict[str, str | None]
+REASON = "vérification du rapprochement fugue et procédure"
 
 
 @pytest.fixture
@@ -88,13 +89,17 @@ def test_resolve_review_judge_show_unmerge_and_history(env: Env) -> None:
     assert [(m["id"], m["category"]) for m in person["members"]] == [
         (SUSPECT, "suspect"), (WITNESS, "witness")]
 
-    shown = _run(["show", RUNAWAY], env).stdout
+    masked = _run(["show", RUNAWAY], env).stdout  # a minor, and a victim: needs a reason
+    assert "identité masquée" in masked and "2009-03-14" not in masked
+    assert "mineur signalé en fugue" in masked
+    shown = _run(["show", RUNAWAY, "--reason", REASON], env).stdout
     for expected in ("victime", "mineur signalé en fugue", "people.csv:2",
                      "runaway_reports.csv:2", "affaire C00001", "SD-59", "F0000001 du 2026-01-05"):
         assert expected in shown, expected
 
     values = {(v["prop"], v["value"]): v["sources"]
-              for v in _lines(_run(["show", RUNAWAY, "--json"], env))[0]["values"]}
+              for v in _lines(_run(["show", RUNAWAY, "--json", "--reason", REASON],
+                                   env))[0]["values"]}
     assert [(s["entity_id"], s["category"], s["case_id"], s["unit"], s["origin"])
             for s in values[("birthDate", "2009-03-14")]] == [
         (VICTIM, "victim", "C00001", "SD-59", "people.csv:2"),

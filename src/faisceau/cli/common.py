@@ -9,7 +9,6 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.engine import Connection
 
 from faisceau.evaluate.report import EvaluationInputError
 from faisceau.ingest.records import UnreadablePath
@@ -38,24 +37,6 @@ def analyst_name(given: str | None) -> str:
         return os.environ.get("FAISCEAU_ANALYST") or getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment nor the password base
         raise fail("analyste inconnu : le nommer avec --analyst ou FAISCEAU_ANALYST") from None
-
-
-def consulted(conn: Connection, action: str, record_kind: str, record_id: str,
-              detail: object = None) -> None:
-    """Write the command's consultation to the log, in its transaction: the command line is
-    the operator's access to the whole store (no need-to-know filter), so each show and
-    export is logged under the operator's name, for the central office."""
-    from faisceau.share import audit
-    from faisceau.share.access import Viewer, policy
-
-    viewer = Viewer(analyst_name(None), "operator", policy().central_unit)
-    audit.record(conn, viewer, action, record_kind, record_id, detail=detail)
-
-
-def logged(action: str, record_kind: str, record_id: str, detail: object = None) -> None:
-    """``consulted`` in a transaction of its own (for commands that read through another)."""
-    with opened_store() as store, store.begin() as conn:
-        consulted(conn, action, record_kind, record_id, detail)
 
 
 @contextmanager

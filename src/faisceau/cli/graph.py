@@ -1,11 +1,16 @@
 """``faisceau graph``: link analysis over the combined graph of case files and monitoring:
 an entity's neighbours, the path between two entities, what connects several, the key
 persons of each community (heads by PageRank, brokers by betweenness), an entity's
-timeline."""
+timeline.
+
+Each command is a consultation (``cli.consult``): logged with the nodes it printed, and
+without a reason a sensitive node is masked: a sensitive person (victim, runaway report,
+minor), and the values, accounts, addresses and reports attached to one (``GraphPrinter``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -14,10 +19,12 @@ import polars as pl
 import typer
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import Connection
 
-from faisceau.cli.common import console, fail, logged, opened_store, out, refusals, user_errors
+from faisceau.cli.common import fail, out, refusals, user_errors
+from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_people
 from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
-from faisceau.intel.picture import combined_graph, shared_infrastructure, without
+from faisceau.intel.picture import VALUE_NODES, combined_graph, shared_infrastructure, without
 
 graph_app = typer.Typer(help="Link analysis over case files and monitoring.",
                         no_args_is_help=True)
@@ -25,23 +32,91 @@ graph_app = typer.Typer(help="Link analysis over case files and monitoring.",
 Monitoring = Annotated[bool, typer.Option(
     help="Include the networks of ads, their phones and e-mails, and the leads.")]
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on standard output.")]
+# Nodes never masked for being attached to a sensitive person: other people are judged on
+# their own, a case's number and a network of ads are not a person's data.
+NOT_ATTACHED = ("person", "case", "network")
 
 
-def load_graph(monitoring: bool = True, *, infrastructure: bool = True) -> EvidenceGraph:
-    """The combined graph; without the shared infrastructure's links if ``infrastructure``
-    is False (``picture.shared_infrastructure``), which is what communities need."""
-    with opened_store() as store, store.begin() as conn:
-        nodes, edges = combined_graph(conn, monitoring=monitoring)
+def sensitive_nodes(conn: Connection, nodes: pl.DataFrame, edges: pl.DataFrame) -> set[str]:
+    """The nodes whose identifying values need a reason: sensitive people (by their resolved
+    id, as the graph's person nodes), and every node other than a person, a case or a
+    network that is linked to one of them (their phones, e-mails, accounts, addresses,
+    reports), in the whole graph."""
+    people = sensitive_people(conn) & set(nodes["id"].to_list())
+    if not people:
+        return set()
+    chosen = pl.Series(sorted(people), dtype=pl.Utf8).implode()
+    others = pl.concat([edges.filter(pl.col("source").is_in(chosen)).select(id="target"),
+                        edges.filter(pl.col("target").is_in(chosen)).select(id="source")])
+    attached = nodes.join(others.unique(), on="id", how="semi").filter(
+        ~pl.col("kind").is_in(list(NOT_ATTACHED)))
+    return people | set(attached["id"].to_list())
+
+
+class GraphPrinter:
+    """What a graph command may print of each node. A sensitive node without a reason keeps
+    its id (a record's id names no one) but not its label; a value node, whose id is the
+    value (``phone:+33…``), is printed under an alias, the same throughout one answer. Each
+    node printed is noted in the consultation (shown, or masked)."""
+
+    def __init__(self, seen: Consultation, sensitive: set[str]) -> None:
+        self.seen = seen
+        self.sensitive = sensitive
+        self.aliases: dict[str, str] = {}
+
+    def masked(self, node_id: str) -> bool:
+        return node_id in self.sensitive and self.seen.reason is None
+
+    def node(self, node_id: str | None) -> str | None:
+        """The id to print for a node (notes nothing)."""
+        if node_id is None or not self.masked(node_id):
+            return node_id
+        kind = node_id.split(":", 1)[0]
+        if kind not in VALUE_NODES.values():
+            return node_id
+        if node_id not in self.aliases:
+            self.aliases[node_id] = f"{kind}:masqué-{len(self.aliases) + 1}"
+        return self.aliases[node_id]
+
+    def nodes(self, frame: pl.DataFrame, id_column: str = "id",
+              label_column: str = "label") -> pl.DataFrame:
+        """``frame`` with its node ids and labels as they may be printed; each node noted."""
+        if frame.height == 0 or id_column not in frame.columns:
+            return frame
+        ids = frame[id_column].to_list()
+        shown = [True if i is None else self.seen.reveals(i, i in self.sensitive) for i in ids]
+        frame = frame.with_columns(pl.Series(id_column, [self.node(i) for i in ids],
+                                             pl.Utf8))
+        if label_column in frame.columns:
+            labels = [label if ok else MASKED
+                      for label, ok in zip(frame[label_column].to_list(), shown, strict=True)]
+            frame = frame.with_columns(pl.Series(label_column, labels, pl.Utf8))
+        return frame
+
+    def ends(self, frame: pl.DataFrame, columns: Iterable[str] = ("source", "target")
+             ) -> pl.DataFrame:
+        """``frame`` with the node ids of ``columns`` as they may be printed."""
+        return frame.with_columns([pl.Series(c, [self.node(i) for i in frame[c].to_list()],
+                                             pl.Utf8) for c in columns if c in frame.columns])
+
+
+def load_graph(seen: Consultation, monitoring: bool = True, *,
+               infrastructure: bool = True) -> tuple[EvidenceGraph, GraphPrinter]:
+    """The combined graph, read in the consultation, and what may be printed of it; without
+    the shared infrastructure's links if ``infrastructure`` is False
+    (``picture.shared_infrastructure``), which is what communities need."""
+    nodes, edges = combined_graph(seen.conn, monitoring=monitoring)
+    printer = GraphPrinter(seen, sensitive_nodes(seen.conn, nodes, edges))
     if not infrastructure:
         left_out = shared_infrastructure(nodes, edges)
         if left_out:
-            console.print(Text(f"{len(left_out)} entités hors procédure liées à au moins 3 "
-                           "affaires (fournisseurs, plateformes, comptes collecteurs) sont "
-                           "laissées de côté pour les communautés : "
-                           + ", ".join(left_out[:10]) + (" …" if len(left_out) > 10 else "")),
-                      style="dim")
+            named = [str(printer.node(i)) for i in left_out[:10]]
+            seen.note(f"{len(left_out)} entités hors procédure liées à au moins 3 affaires "
+                      "(fournisseurs, plateformes, comptes collecteurs) sont laissées de côté "
+                      "pour les communautés : " + ", ".join(named)
+                      + (" …" if len(left_out) > 10 else ""))
         edges = without(edges, left_out)
-    return EvidenceGraph.from_frames(nodes, edges)
+    return EvidenceGraph.from_frames(nodes, edges), printer
 
 
 @contextmanager
@@ -59,7 +134,7 @@ def _frame_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _print_nodes(title: str, frame: pl.DataFrame, extra: str | None = None) -> None:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     columns = ["id", "kind", "label", "category", "role", "case_id"]
     if extra and extra in frame.columns:
         columns.insert(0, extra)
@@ -71,7 +146,7 @@ def _print_nodes(title: str, frame: pl.DataFrame, extra: str | None = None) -> N
 
 
 def _print_edges(title: str, frame: pl.DataFrame) -> None:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     columns = [c for c in ("hop", "source", "kind", "target", "count", "weight", "first",
                            "last") if c in frame.columns]
     for column in columns:
@@ -79,6 +154,14 @@ def _print_edges(title: str, frame: pl.DataFrame) -> None:
     for row in frame.select(columns).iter_rows():
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
     out.print(table)
+
+
+def masked_subgraph(printer: GraphPrinter, sub: Subgraph) -> Subgraph:
+    """The subgraph as it may be printed (its nodes noted in the consultation)."""
+    return Subgraph(printer.nodes(sub.nodes), printer.ends(sub.edges), sub.truncated,
+                    tuple(str(printer.node(i)) for i in sub.unexpanded),
+                    tuple((str(printer.node(a)), str(printer.node(b)))
+                          for a, b in sub.unconnected))
 
 
 def _subgraph(sub: Subgraph, as_json: bool, title: str) -> None:
@@ -107,13 +190,15 @@ def neighbours_command(
     limit: Annotated[int, typer.Option(min=1)] = 500,
     monitoring: Monitoring = True,
     as_json: AsJson = False,
+    reason: Reason = None,
 ) -> None:
     """Everything within DEPTH links of the given entities."""
-    with graph_errors():
-        graph = load_graph(monitoring)
-        sub = graph.neighbours(ids, depth, kinds=kinds.split(",") if kinds else None,
-                               limit=limit)
-    logged("view", "graph", ",".join(ids), {"neighbours": depth})
+    with graph_errors(), consultation("graph neighbours", "graph", ",".join(ids),
+                                      reason=reason) as seen:
+        seen.detail["neighbours"] = depth
+        graph, printer = load_graph(seen, monitoring)
+        sub = masked_subgraph(printer, graph.neighbours(
+            ids, depth, kinds=kinds.split(",") if kinds else None, limit=limit))
     _subgraph(sub, as_json, "Voisinage")
 
 
@@ -126,13 +211,21 @@ def path_command(
         help="Kinds the path may not go through, comma-separated")] = None,
     monitoring: Monitoring = True,
     as_json: AsJson = False,
+    reason: Reason = None,
 ) -> None:
     """The shortest chain of links between two entities, with every piece of evidence."""
-    with graph_errors():
-        graph = load_graph(monitoring)
+    with graph_errors(), consultation("graph path", "graph", f"{source},{target}",
+                                      reason=reason) as seen:
+        graph, printer = load_graph(seen, monitoring)
         path = graph.shortest_path(source, target, max_hops=max_hops,
                                    avoid_kinds=avoid.split(",") if avoid else ())
-    logged("view", "graph", f"{source},{target}", {"path": path is not None})
+        seen.detail["path"] = path is not None
+        if path is not None:
+            on_path = graph.nodes.filter(pl.col("id").is_in(
+                pl.Series(list(path.nodes), dtype=pl.Utf8).implode()))
+            printer.nodes(on_path)
+            hops = [str(printer.node(n)) for n in path.nodes]
+            edges = printer.ends(path.edges)
     if path is None:
         if as_json:
             _json({"nodes": None, "edges": []})
@@ -140,10 +233,10 @@ def path_command(
         out.print(Text(f"Aucun chemin entre {source} et {target}."))
         return
     if as_json:
-        _json({"nodes": list(path.nodes), "edges": _frame_json(path.edges)})
+        _json({"nodes": hops, "edges": _frame_json(edges)})
         return
-    out.print(Text(f"{path.hops} liens : " + " → ".join(path.nodes)))
-    _print_edges("Liens du chemin", path.edges)
+    out.print(Text(f"{len(hops) - 1} liens : " + " → ".join(hops)))
+    _print_edges("Liens du chemin", edges)
 
 
 @graph_app.command("connect")
@@ -152,13 +245,16 @@ def connect_command(
     max_hops: Annotated[int | None, typer.Option(min=1)] = None,
     monitoring: Monitoring = True,
     as_json: AsJson = False,
+    reason: Reason = None,
 ) -> None:
     """How several entities hang together: the shortest paths joining them two by two."""
     if len(ids) < 2:
         raise fail("il faut au moins deux entités")
-    with graph_errors():
-        sub = load_graph(monitoring).connecting(ids, max_hops)
-    logged("view", "graph", ",".join(ids), {"connect": True})
+    with graph_errors(), consultation("graph connect", "graph", ",".join(ids),
+                                      reason=reason) as seen:
+        seen.detail["connect"] = True
+        graph, printer = load_graph(seen, monitoring)
+        sub = masked_subgraph(printer, graph.connecting(ids, max_hops))
     _subgraph(sub, as_json, "Connexions")
 
 
@@ -175,13 +271,16 @@ def key_persons_command(
         "touch 3 cases or more (utilities, platforms): they fuse unrelated cases.")] = False,
     monitoring: Monitoring = True,
     as_json: AsJson = False,
+    reason: Reason = None,
 ) -> None:
     """The key persons of each community (Leiden): heads by PageRank, brokers by
     betweenness, with the reason."""
     if by not in ("pagerank", "betweenness"):
         raise fail("--by : pagerank ou betweenness")
-    with graph_errors():
-        graph = load_graph(monitoring, infrastructure=keep_infrastructure)
+    with graph_errors(), consultation("graph key-persons", "graph", entity or "*",
+                                      reason=reason) as seen:
+        seen.detail["key_persons"] = by
+        graph, printer = load_graph(seen, monitoring, infrastructure=keep_infrastructure)
         only = None
         if entity is not None:
             communities = graph.communities()
@@ -189,7 +288,8 @@ def key_persons_command(
             if found.height == 0:
                 raise UnknownNodeError([entity])
             only = [int(found["community"][0])]
-        persons = graph.key_persons(top, by=by, min_size=min_size, only=only)  # type: ignore[arg-type]
+        persons = printer.nodes(graph.key_persons(top, by=by, min_size=min_size,  # type: ignore[arg-type]
+                                                  only=only))
     if as_json:
         _json(_frame_json(persons))
         return
@@ -197,9 +297,9 @@ def key_persons_command(
     for column in ("communauté", "rang", "id", "nom", "catégorie", "rôle", "pourquoi"):
         table.add_column(column)
     for row in persons.iter_rows(named=True):
-        table.add_row(str(row["community"]), str(row["rank"]), row["id"],
-                      Text(row["label"] or ""), row["category"] or "", row["role"] or "",
-                      Text(row["reason"]))
+        table.add_row(str(row["community"]), str(row["rank"]), Text(row["id"]),
+                      Text(row["label"] or ""), Text(row["category"] or ""),
+                      Text(row["role"] or ""), Text(row["reason"]))
     out.print(table)
 
 
@@ -208,14 +308,19 @@ def timeline_command(
     entity: Annotated[str, typer.Argument(help="The entity")],
     monitoring: Monitoring = True,
     as_json: AsJson = False,
+    reason: Reason = None,
 ) -> None:
     """The dated facts touching an entity, oldest first."""
-    with graph_errors():
-        facts = load_graph(monitoring).timeline(entity)
+    with graph_errors(), consultation("graph timeline", "graph", entity,
+                                      reason=reason) as seen:
+        graph, printer = load_graph(seen, monitoring)
+        facts = graph.timeline(entity)
+        seen.reveals(entity, entity in printer.sensitive)
+        facts = printer.nodes(facts, "other", "other_label")
     if as_json:
         _json(_frame_json(facts))
         return
-    table = Table(title=f"Chronologie de {entity}")
+    table = Table(title=Text(f"Chronologie de {printer.node(entity)}"))
     columns = [c for c in ("date", "end", "fact", "direction", "other", "other_label",
                            "count", "weight") if c in facts.columns]
     for column in columns:

@@ -1,23 +1,28 @@
 """``faisceau leads``: where the ads' networks meet the case files, and analysts' decisions.
 
     faisceau leads find                      # cross-reference (again): idempotent
-    faisceau leads list [--all] [--json]     # undecided leads, strongest first
-    faisceau leads show LEAD_ID [--json]     # one lead: evidence ads, entity, decisions
+    faisceau leads list [--all] [--json] [--reason MOTIF]  # undecided leads, strongest first
+    faisceau leads show LEAD_ID [--json] [--reason MOTIF]  # evidence ads, entity, decisions
+
+A lead to a sensitive record (a victim, a runaway report, a minor, or what names one) shows
+neither the shared value nor the record's name without a reason (``cli.consult``).
     faisceau leads decide LEAD_ID --confirm [--reason TEXT] | --dismiss REASON [--analyst]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import analyst_name, consulted, opened_store, out, refusals, user_errors
+from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
+from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_records
 from faisceau.intel.leads import (
     Lead,
     LeadDecision,
@@ -100,20 +105,41 @@ def leads_find() -> None:
               f"{_number(summary.seconds, 1)} s", highlight=False)
 
 
-@leads_app.command("list")
-def leads_list(
-    limit: Annotated[int, typer.Option(min=1, help="How many leads.")] = 20,
-    include_decided: Annotated[bool, typer.Option(
-        "--all", help="Also the leads already decided on, and those no ad shows any more.")]
-    = False,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
-) -> None:
-    """Leads nobody decided on yet, strongest first, then those with more ads."""
-    with user_errors(), lead_errors(), opened_store() as store, store.begin() as conn:
-        leads = lead_queue(conn, limit=limit, include_decided=include_decided)
+def masked_leads(seen: Consultation, leads: list[Lead]) -> list[tuple[Lead, bool]]:
+    """Each lead as it may be printed, and whether it is masked: a lead to a sensitive
+    record loses its value and the record's caption (``MASKED`` in their place)."""
+    sensitive = sensitive_records(seen.conn, [lead.entity_id for lead in leads])
+    seen.detail["leads"] = [lead.id for lead in leads]
+    out_leads = []
+    for lead in leads:
+        if seen.reveals(lead.entity_id, lead.entity_id in sensitive):
+            out_leads.append((lead, False))
+        else:
+            out_leads.append((dataclasses.replace(lead, value=MASKED, entity_caption=MASKED),
+                              True))
+    return out_leads
+
+
+def lead_json(lead: Lead, masked: bool) -> dict[str, Any]:
+    """The lead for scripts: a masked one has no value nor caption (null), and says so."""
+    data = lead.to_dict()
+    if masked:
+        data["value"] = None
+        data["entity"]["caption"] = None
+    data["masked"] = masked
+    return data
+
+
+def print_leads(command: str, *, limit: int, include_decided: bool, as_json: bool,
+                reason: str | None) -> None:
+    """The leads list, as ``leads list`` prints it (``demo`` too, under its own name)."""
+    with user_errors(), lead_errors(), consultation(command, "lead", "liste",
+                                                    reason=reason) as seen:
+        leads = masked_leads(seen, lead_queue(seen.conn, limit=limit,
+                                              include_decided=include_decided))
     if as_json:
-        for lead in leads:
-            sys.stdout.write(orjson.dumps(lead.to_dict()).decode() + "\n")
+        for lead, masked in leads:
+            sys.stdout.write(orjson.dumps(lead_json(lead, masked)).decode() + "\n")
         return
     if not leads:
         out.print("Aucune piste à examiner." if include_decided else
@@ -126,7 +152,7 @@ def leads_list(
     table.add_column("réseau", no_wrap=True)
     table.add_column("partagé", min_width=14, overflow="fold")
     table.add_column("entité du dossier, affaire", min_width=14, overflow="fold")
-    for lead in leads:
+    for lead, _ in leads:
         risk = f"\nrisque {_number(lead.network_risk)}" if lead.network_risk is not None else ""
         table.add_row(Text(f"{lead.id}\n{_status(lead)}"),
                       f"{_number(lead.strength)}\n{lead.ads} ann.",
@@ -136,19 +162,35 @@ def leads_list(
     out.print(table)
 
 
+@leads_app.command("list")
+def leads_list(
+    limit: Annotated[int, typer.Option(min=1, help="How many leads.")] = 20,
+    include_decided: Annotated[bool, typer.Option(
+        "--all", help="Also the leads already decided on, and those no ad shows any more.")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+    reason: Reason = None,
+) -> None:
+    """Leads nobody decided on yet, strongest first, then those with more ads."""
+    print_leads("leads list", limit=limit, include_decided=include_decided, as_json=as_json,
+                reason=reason)
+
+
 @leads_app.command("show")
 def leads_show(
     lead_id: str,
     as_json: Annotated[bool, typer.Option("--json", help="JSON, for scripts.")] = False,
+    reason: Reason = None,
 ) -> None:
     """One lead: its network, the case entity, the ads that show the value, decisions."""
-    with user_errors(), lead_errors(), opened_store() as store, store.begin() as conn:
-        lead = lead_detail(conn, lead_id)
-        if lead is None:
+    with user_errors(), lead_errors(), consultation("leads show", "lead", lead_id,
+                                                    reason=reason) as seen:
+        found = lead_detail(seen.conn, lead_id)
+        if found is None:
             raise LeadError(f"piste inconnue : {lead_id}")
-        consulted(conn, "view", "lead", lead_id)
+        [(lead, masked)] = masked_leads(seen, [found])
     if as_json:
-        sys.stdout.write(orjson.dumps(lead.to_dict()).decode() + "\n")
+        sys.stdout.write(orjson.dumps(lead_json(lead, masked)).decode() + "\n")
         return
     lines = [
         f"Piste {lead.id} : {KIND_WORDS[lead.kind]} « {lead.value} », force "

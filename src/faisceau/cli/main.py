@@ -6,7 +6,7 @@ import sys
 import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -25,15 +25,16 @@ from faisceau.cli.cases import cases_app, print_import
 from faisceau.cli.common import (
     analyst_name,
     console,
-    consulted,
+    fail,
     opened_store,
     out,
     refusals,
     user_errors,
 )
+from faisceau.cli.consult import consultation
 from faisceau.cli.exchange import register as register_exchange
 from faisceau.cli.graph import graph_app
-from faisceau.cli.leads import leads_app, leads_find, leads_list
+from faisceau.cli.leads import leads_app, leads_find, print_leads
 from faisceau.cli.people import people_app, resolve_command
 from faisceau.cli.serve import register as register_serve
 from faisceau.cli.serve import serve
@@ -150,10 +151,11 @@ def quarantine_list(
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
 ) -> None:
-    """List the lines set aside: file, line, reason."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        entries = quarantine_store.list_entries(conn, include_resolved=all_entries, path=file,
-                                                limit=limit or None)
+    """List the lines set aside: file, line, reason (which may quote what the line held)."""
+    with user_errors(), consultation("quarantine list", "quarantine", "liste") as seen:
+        entries = quarantine_store.list_entries(seen.conn, include_resolved=all_entries,
+                                                path=file, limit=limit or None)
+        seen.shows(str(e.id) for e in entries)
     if as_json:
         for e in entries:
             sys.stdout.write(orjson.dumps({
@@ -166,19 +168,20 @@ def quarantine_list(
         table.add_column(column)
     for e in entries:
         state = e.resolution or "ouverte"
-        table.add_row(str(e.id), e.path, str(e.line), e.reason, state)
+        table.add_row(str(e.id), Text(e.path), str(e.line), Text(e.reason), Text(state))
     out.print(table)
 
 
 @quarantine_app.command("show")
 def quarantine_show(entry_id: int) -> None:
     """Print one set-aside line as it was read."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        entry = quarantine_store.get_entry(conn, entry_id)
-    if entry is None:
-        console.print(f"faisceau: error: no quarantine entry {entry_id}")
-        raise typer.Exit(2)
-    out.print(f"{entry.path}:{entry.line}: {entry.reason}", highlight=False, soft_wrap=True)
+    with user_errors(), consultation("quarantine show", "quarantine", str(entry_id)) as seen:
+        entry = quarantine_store.get_entry(seen.conn, entry_id)
+        if entry is None:
+            raise fail(f"no quarantine entry {entry_id}")
+        seen.shows([str(entry_id)])
+    out.print(f"{entry.path}:{entry.line}: {entry.reason}", markup=False, highlight=False,
+              soft_wrap=True)
     sys.stdout.write(entry.raw + "\n")
 
 
@@ -209,11 +212,12 @@ def quarantine_dismiss(
 @export_app.command("ads")
 def export_ads(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file.")]) -> None:
     """One line per ad (latest version), in the contract's format."""
-    with user_errors(), opened_store() as store, store.begin() as conn, \
+    with user_errors(), consultation("export ads", "ad", "*", action="export") as seen, \
             open(out_file, "wb") as handle:
-        consulted(conn, "export", "ad", "*", {"file": str(out_file)})
-        count = write_ads(conn, handle)
-    out.print(f"{count} annonces exportées vers {out_file}")
+        seen.detail["file"] = str(out_file)
+        count = write_ads(seen.conn, handle)
+        seen.detail["ads"] = count
+    out.print(Text(f"{count} annonces exportées vers {out_file}"))
 
 
 @export_app.command("networks")
@@ -221,11 +225,13 @@ def export_networks(
     out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file.")],
 ) -> None:
     """One line per network, in the contract's format."""
-    with user_errors(), opened_store() as store, store.begin() as conn, \
+    with user_errors(), consultation("export networks", "network", "*",
+                                     action="export") as seen, \
             open(out_file, "wb") as handle:
-        consulted(conn, "export", "network", "*", {"file": str(out_file)})
-        count = write_networks(conn, handle)
-    out.print(f"{count} réseaux exportés vers {out_file}")
+        seen.detail["file"] = str(out_file)
+        count = write_networks(seen.conn, handle)
+        seen.detail["networks"] = count
+    out.print(Text(f"{count} réseaux exportés vers {out_file}"))
 
 
 @app.command("detect")
@@ -272,14 +278,22 @@ def print_score_summary(summary: ScoreSummary) -> None:
               f"{sum(summary.seconds.values()):.1f} s.", highlight=False)
 
 
-def print_largest_networks(rows: list[dict[str, Any]]) -> None:
+def print_largest_networks(command: str, top: int, *, as_json: bool = False) -> None:
+    """The largest networks with their phones, as ``networks list`` prints them (``demo``
+    too, under its own name)."""
+    with user_errors(), consultation(command, "network", "liste") as seen:
+        rows = largest_networks(seen.conn, top)
+        seen.shows(r["network_id"] for r in rows)
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     table = Table(title="Plus grands réseaux")
     for column in ("réseau", "annonces", "personnes", "téléphones", "départements", "vu"):
         table.add_column(column, no_wrap=column == "réseau")
     for r in rows:
         table.add_row(r["network_id"], str(r["ads"]), str(r["persons"]),
-                      " ".join(r["phones"][:3]) + (" …" if len(r["phones"]) > 3 else ""),
-                      " ".join(r["departements"]),
+                      Text(" ".join(r["phones"][:3]) + (" …" if len(r["phones"]) > 3 else "")),
+                      Text(" ".join(r["departements"])),
                       f"{(r['first_seen'] or '')[:10]} → {(r['last_seen'] or '')[:10]}")
     out.print(table)
 
@@ -290,12 +304,7 @@ def networks_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on standard output.")] = False,
 ) -> None:
     """The largest networks."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        rows = largest_networks(conn, top)
-    if as_json:
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        print_largest_networks(rows)
+    print_largest_networks("networks list", top, as_json=as_json)
 
 
 @networks_app.command("show")
@@ -303,15 +312,13 @@ def networks_show(network_id: str) -> None:
     """One network: its ads, persons (names, photos), phones and handles, circuit, first and
     last seen, the evidence of its links with provenance, its merges and splits, its score
     with the reasons and their evidence, and the analysts' decisions. JSON."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        detail = network_detail(conn, network_id)
-        if detail is not None:
-            consulted(conn, "view", "network", network_id)
-            detail["score"] = network_score_detail(conn, network_id)
-            detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
-    if detail is None:
-        console.print(f"faisceau: error: no network {network_id!r}")
-        raise typer.Exit(2)
+    with user_errors(), consultation("networks show", "network", network_id) as seen:
+        detail = network_detail(seen.conn, network_id)
+        if detail is None:
+            raise fail(f"no network {network_id!r}")
+        seen.shows([network_id])
+        detail["score"] = network_score_detail(seen.conn, network_id)
+        detail["decisions"] = [d.to_dict() for d in history(seen.conn, network_id)]
     sys.stdout.write(orjson.dumps(detail, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -320,14 +327,12 @@ def ads_show(source: str, ad_id: str) -> None:
     """One ad: every version as collected, each normalised value with its field, the images
     (hashes or the error), when it was seen, and what scoring read in it (cues, the words
     that set them, a suspected minor and why). JSON on standard output."""
-    with user_errors(), opened_store() as store, store.begin() as conn:
-        found = ad_history(conn, source, ad_id)
-        if found is not None:
-            consulted(conn, "view", "ad", f"{source}:{ad_id}")
-            found["score"] = ad_score_detail(conn, source, ad_id)
-    if found is None:
-        console.print(f"faisceau: error: no ad {ad_id!r} from {source!r}")
-        raise typer.Exit(2)
+    with user_errors(), consultation("ads show", "ad", f"{source}:{ad_id}") as seen:
+        found = ad_history(seen.conn, source, ad_id)
+        if found is None:
+            raise fail(f"no ad {ad_id!r} from {source!r}")
+        seen.shows([f"{source}:{ad_id}"])
+        found["score"] = ad_score_detail(seen.conn, source, ad_id)
     sys.stdout.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -363,8 +368,7 @@ def synth(
     """Generate a synthetic world: a daily crawl of ads (OUT/crawl) and its ground truth
     (OUT/truth). Same parameters and seed, same bytes."""
     if preset not in PRESETS:
-        console.print(f"faisceau: error: unknown preset {preset!r} ({', '.join(PRESETS)})")
-        raise typer.Exit(2)
+        raise fail(f"unknown preset {preset!r} ({', '.join(PRESETS)})")
     base = PRESETS[preset]
     params = Params(
         scale=scale if scale is not None else base.scale,
@@ -382,7 +386,7 @@ def synth(
         behind = write_behind(out_dir, params.seed, params.start, params.scale)
     out.print(f"{written.lines} passages de {written.ads} annonces "
               f"({written.controllers} contrôleurs, {written.corrupt} lignes corrompues, "
-              f"{written.images} images) sous {out_dir}", highlight=False)
+              f"{written.images} images) sous {out_dir}", markup=False, highlight=False)
     out.print(f"Derrière les annonces : {behind.cases} procédures "
               f"({behind.networks_dismantled} réseaux démantelés), "
               f"{behind.suspects_identified} mis en cause, {behind.victims_identified} victimes, "
@@ -444,14 +448,14 @@ def demo(
             linked, scored = detect_and_score(store)
             print_detect_summary(linked)
             print_score_summary(scored)
+            print_largest_networks("demo", 10)
             with store.begin() as conn:
-                print_largest_networks(largest_networks(conn, 10))
                 print_queue(queue(conn, limit=10), include_decided=False)
             print_import(import_case_files(store, [data_dir / "intel" / "csv"]), show=5)
         # The intelligence picture: people resolved across files, then ads x case files.
         resolve_command(settings_file=None, as_json=False)
         leads_find()
-        leads_list(limit=5, include_decided=False, as_json=False)
+        print_leads("demo", limit=5, include_decided=False, as_json=False, reason=None)
         out.print("Analyse de liens : faisceau graph key-persons, faisceau graph neighbours ID, "
                   "faisceau graph path ID1 ID2 ; exports : faisceau export ftm|gexf|graphml|i2",
                   highlight=False)

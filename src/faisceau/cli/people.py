@@ -1,8 +1,11 @@
 """``faisceau people``: the people of the case files resolved, the pairs an analyst reviews,
-merges and their undoing, and the resolved person with where each value came from."""
+merges and their undoing, and the resolved person with where each value came from. A pair
+or a person with a sensitive record (victim, runaway report, minor) is shown masked without
+a reason (``cli.consult``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -13,7 +16,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import analyst_name, consulted, opened_store, out, refusals, user_errors
+from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
+from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_records
 from faisceau.intel.people import (
     CATEGORY_LABELS,
     JUDGEMENT_LABELS,
@@ -116,7 +120,7 @@ def resolve_command(
 # -- review ----------------------------------------------------------------------------------
 
 
-def _card_line(item: ReviewItem, side: str) -> str:
+def _card_line(item: ReviewItem, side: str, masked: bool) -> str:
     card = item.left if side == "left" else item.right
     parts = [card.category_label or "sans catégorie"]
     if card.status and card.status != card.category_label:
@@ -127,28 +131,55 @@ def _card_line(item: ReviewItem, side: str) -> str:
         parts.append(f"affaire {card.case_id}" + (f" ({card.unit})" if card.unit else ""))
     if card.canonical_id != card.id:
         parts.append(f"déjà rattachée à {card.canonical_id}")
-    return f"{card.id} : {card.caption or 'sans nom'} — " + ", ".join(parts)
+    name = MASKED if masked else card.caption or "sans nom"
+    return f"{card.id} : {name} — " + ", ".join(parts)
 
 
-def print_review(items: list[ReviewItem]) -> None:
+def masked_review(seen: Consultation,
+                  items: list[ReviewItem]) -> list[tuple[ReviewItem, bool]]:
+    """Each pair as it may be printed, and whether it is masked. A pair is masked as a whole
+    when either record is sensitive: the comparison would otherwise show the sensitive
+    record's values through the other's ("identique")."""
+    sensitive = sensitive_records(seen.conn, [c.id for i in items for c in (i.left, i.right)])
+    out_items = []
+    for item in items:
+        pair_sensitive = bool({item.left.id, item.right.id} & sensitive)
+        shown = [seen.reveals(card.id, pair_sensitive) for card in (item.left, item.right)]
+        if all(shown):
+            out_items.append((item, False))
+            continue
+        out_items.append((dataclasses.replace(
+            item, left=dataclasses.replace(item.left, caption=None, values={}),
+            right=dataclasses.replace(item.right, caption=None, values={}),
+            fields=[dataclasses.replace(f, left=None, right=None) for f in item.fields]),
+            True))
+    return out_items
+
+
+def review_json(item: ReviewItem, masked: bool) -> dict[str, Any]:
+    return {**item.to_dict(), "masked": masked}
+
+
+def print_review(items: list[tuple[ReviewItem, bool]]) -> None:
     if not items:
         _say("Aucune paire à examiner.")
         return
-    for number, item in enumerate(items, 1):
+    for number, (item, masked) in enumerate(items, 1):
         title = (f"{number}. {item.left.id} ↔ {item.right.id} : probabilité "
                  f"{_number(item.probability)}")
         table = Table(title=Text(title), title_justify="left")
         table.add_column("champ")
-        table.add_column(item.left.id)
-        table.add_column(item.right.id)
+        table.add_column(Text(item.left.id))
+        table.add_column(Text(item.right.id))
         table.add_column("comparaison")
         table.add_column("poids", justify="right")
         for f in item.fields:
             weight = "" if f.weight is None else f"{f.weight:+.1f}".replace(".", ",")
-            table.add_row(f.label, Text(_shown(f.left)), Text(_shown(f.right)), f.level, weight)
+            left, right = (MASKED, MASKED) if masked else (_shown(f.left), _shown(f.right))
+            table.add_row(Text(f.label), Text(left), Text(right), Text(f.level), weight)
         out.print(table)
-        _say(f"  {_card_line(item, 'left')}")
-        _say(f"  {_card_line(item, 'right')}")
+        _say(f"  {_card_line(item, 'left', masked)}")
+        _say(f"  {_card_line(item, 'right', masked)}")
         if item.held:
             _say(f"  Non fusionnée automatiquement : {item.held}.")
         _say(f"  Décider : faisceau people judge {item.left.id} {item.right.id} --same | "
@@ -163,6 +194,7 @@ def review_command(
         help="Only pairs with a record of this category: suspect, victim, witness, "
              "relation, runaway, fined_client.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+    reason: Reason = None,
 ) -> None:
     """The pairs waiting for an analyst, most probable first: both records side by side
     and how each field compared."""
@@ -170,10 +202,10 @@ def review_command(
         if category is not None and category not in CATEGORY_LABELS:
             raise PeopleError(f"catégorie inconnue : {category} (connues : "
                               f"{', '.join(CATEGORY_LABELS)})")
-        with opened_store() as store, store.begin() as conn:
-            items = review_queue(conn, limit, category=category)
+        with consultation("people review", "entity", "revue", reason=reason) as seen:
+            items = masked_review(seen, review_queue(seen.conn, limit, category=category))
     if as_json:
-        _json_lines([item.to_dict() for item in items])
+        _json_lines([review_json(item, masked) for item, masked in items])
         return
     print_review(items)
 
@@ -271,9 +303,11 @@ def history_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
 ) -> None:
     """Every judgement on a pair that includes this record, oldest first."""
-    with user_errors(), people_errors(), opened_store() as store, store.begin() as conn:
-        judgements = history(conn, entity_id)
-        consulted(conn, "view", "entity", entity_id, {"judgements": len(judgements)})
+    with user_errors(), people_errors(), consultation("people history", "entity",
+                                                      entity_id) as seen:
+        judgements = history(seen.conn, entity_id)
+        seen.shows([entity_id])
+        seen.detail["judgements"] = len(judgements)
     if as_json:
         _json_lines([j.to_dict() for j in judgements])
         return
@@ -299,7 +333,19 @@ def _category(category: str | None) -> str:
     return CATEGORY_LABELS.get(category or "", category or "sans catégorie")
 
 
-def print_person(person: MergedPerson) -> None:
+def masked_person(seen: Consultation, person: MergedPerson) -> tuple[MergedPerson, bool]:
+    """The person as it may be printed, and whether it is masked: a resolved person with a
+    sensitive record is masked as a whole (its records' names and every value)."""
+    ids = [m.id for m in person.members] or [person.entity_id]
+    sensitive = bool(sensitive_records(seen.conn, ids))
+    if all([seen.reveals(i, sensitive) for i in ids]):
+        return person, False
+    return dataclasses.replace(
+        person, values=[],
+        members=[dataclasses.replace(m, caption=None) for m in person.members]), True
+
+
+def print_person(person: MergedPerson, masked: bool = False) -> None:
     count = len(person.members)
     _say(f"Personne résolue {person.canonical_id} : {count} fiche{'s' if count > 1 else ''}, "
          "chacune avec sa catégorie (jamais confondues).")
@@ -311,18 +357,22 @@ def print_person(person: MergedPerson) -> None:
         status = " / ".join(x for x in (m.status, m.role) if x)
         reports = ", ".join(f"{r['id']} du {r.get('date') or '?'} ({r.get('departement') or '?'})"
                             for r in m.reports)
-        members.add_row(Text(m.id), _category(m.category) + (" (mineur)" if m.minor else ""),
+        members.add_row(Text(m.id), Text(_category(m.category) + (" (mineur)" if m.minor
+                                                                   else "")),
                         Text(status), Text(m.case_id or ""), Text(m.unit or ""),
                         Text(m.departement or ""), Text(reports))
     out.print(members)
-    values = Table(title="Valeurs et provenance")
-    values.add_column("champ")
-    values.add_column("valeur")
-    values.add_column("provenance (fiche · source · affaire · unité · date · fichier:ligne)")
-    for v in person.values:
-        values.add_row(v.label, Text(_shown(v.value)),
-                       Text("\n".join(_provenance(s) for s in v.sources)))
-    out.print(values)
+    if masked:
+        _say(f"Valeurs et provenance : {MASKED}.")
+    else:
+        values = Table(title="Valeurs et provenance")
+        values.add_column("champ")
+        values.add_column("valeur")
+        values.add_column("provenance (fiche · source · affaire · unité · date · fichier:ligne)")
+        for v in person.values:
+            values.add_row(Text(v.label), Text(_shown(v.value)),
+                           Text("\n".join(_provenance(s) for s in v.sources)))
+        out.print(values)
     if person.links:
         _say("Rattachements :")
         for j in person.links:
@@ -333,16 +383,17 @@ def print_person(person: MergedPerson) -> None:
 def show_command(
     entity_id: Annotated[str, typer.Argument(metavar="ID")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON, for scripts.")] = False,
+    reason: Reason = None,
 ) -> None:
     """The resolved person a record belongs to: its records, each value with where it came
     from (source, case, unit, date, file and line), and the judgements that join them."""
-    with user_errors(), people_errors(), opened_store() as store, store.begin() as conn:
-        person = merged_person(conn, entity_id)
-        consulted(conn, "view", "entity", entity_id)
+    with user_errors(), people_errors(), consultation("people show", "entity", entity_id,
+                                                      reason=reason) as seen:
+        person, masked = masked_person(seen, merged_person(seen.conn, entity_id))
     if as_json:
-        _json_lines([person.to_dict()])
+        _json_lines([{**person.to_dict(), "masked": masked}])
         return
-    print_person(person)
+    print_person(person, masked)
 
 
 if __name__ == "__main__":  # pragma: no cover - until registered as ``faisceau people``
