@@ -15,7 +15,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import consulted, fail, opened_store, out, user_errors
+from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.consult import consultation
 from faisceau.config import settings_from_env
 from faisceau.share.access import ROLES
 from faisceau.share.accounts import AccountError, create_user, list_users, seed_units
@@ -107,10 +108,9 @@ def audit_verify(
     anchor). The verification is logged in its turn."""
     with user_errors(), opened_store() as store:
         result = verify(store, public_key=public_key)
-        with store.begin() as conn:
-            consulted(conn, "view", "journal", "verification",
-                      {"entries": result.entries, "broken_at": result.broken_at,
-                       "anchor_problem": result.anchoring.problem})
+    with user_errors(), consultation("audit verify", "journal", "verification") as seen:
+        seen.detail.update({"entries": result.entries, "broken_at": result.broken_at,
+                            "anchor_problem": result.anchoring.problem})
     for line, alarm in verdict_lines(result):
         out.print(Text(line, style="bold red" if alarm else ""), soft_wrap=True)
     if not result.intact:
@@ -151,8 +151,8 @@ def audit_anchor() -> None:
             key = start_anchor(anchor_paths(store.settings))
         except AnchorError as exc:
             raise fail(str(exc)) from None
-        with store.begin() as conn:
-            consulted(conn, "change", "journal", "ancrage", {"key": fingerprint(key)})
+        with consultation("audit anchor", "journal", "ancrage", action="change") as seen:
+            seen.detail["key"] = fingerprint(key)
         result = verify(store)
     out.print(Text(f"Ancrage commencé : clé {fingerprint(key)} ; le point d'ancrage atteste "
                    f"l'entrée n° {result.anchoring.anchored_to}. Remettez la clé publique "
@@ -181,18 +181,19 @@ def audit_export(
 ) -> None:
     """The log as CSV (UTF-8, `;`), with each entry's hashes, for the auditor. The export
     is logged in its turn, in the same transaction as the read."""
-    with user_errors(), opened_store() as store, store.begin() as conn, \
+    with user_errors(), consultation("audit export", "journal", "export",
+                                     action="export") as seen, \
             open(out_file, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(["id", *FIELDS, "prev_hash", "hash"])
         count = 0
-        for e in entries(conn, login=login, record_id=record):
+        for e in entries(seen.conn, login=login, record_id=record):
             writer.writerow(csv_row(e))
             count += 1
-        consulted(conn, "export", "journal", "export",
-                  {"filters": {k: v for k, v in (("login", login), ("record_id", record)) if v},
-                   "entries": count})
-    out.print(f"{count} entrées exportées vers {out_file}")
+        seen.detail.update(
+            {"filters": {k: v for k, v in (("login", login), ("record_id", record)) if v},
+             "entries": count})
+    out.print(Text(f"{count} entrées exportées vers {out_file}"))
 
 
 retention_app = typer.Typer(help="Retention: erase case-file people and ads whose time "
