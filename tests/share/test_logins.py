@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, update
 
 from faisceau.config import Settings
@@ -115,6 +117,11 @@ def test_an_address_is_limited_by_its_failures_never_by_its_successes(store: Sto
     assert attempt_login(store, "alice", PASSWORD, address="192.0.2.11", now=now).user
     after = now + limits().address_window
     assert attempt_login(store, "alice", PASSWORD, address=HERE, now=after).user
+    blocks = [json.loads(e.detail or "{}") for e in _entries(store, "login_locked")]
+    assert blocks == [{"address": HERE, "limit": "address",
+                       "seconds": int(limits().address_window.total_seconds())}]
+    refused = [json.loads(e.detail or "{}") for e in _entries(store, "login_refused")]
+    assert [(r["limit"], r["address"]) for r in refused] == [("address", HERE)]
 
 
 def test_a_trusted_browser_is_not_locked_out_by_an_attacker(store: Store) -> None:
@@ -174,6 +181,15 @@ def test_failures_delays_and_refusals_are_logged_without_the_password(store: Sto
     assert WRONG not in text and PASSWORD not in text
     with store.begin() as conn:
         assert audit.verify(conn).broken_at is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_a_login_tried_is_kept_escaped_and_short(login: str) -> None:
+    shown = accounts.shown_login(login)
+    assert len(shown) <= accounts.SHOWN_LOGIN and shown.isprintable()
+    if len(login) <= 20 and login.isprintable():
+        assert shown == login  # an ordinary login is kept as typed
 
 
 # --- The same work whatever the account --------------------------------------------------

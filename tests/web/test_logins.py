@@ -11,17 +11,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from httpx import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faisceau.config import Settings
 from faisceau.share import audit
 from faisceau.share.accounts import create_user, seed_units
 from faisceau.store import Store, open_store
 from faisceau.web.app import create_app
-from faisceau.web.security import DEVICE_COOKIE, device_serializer
+from faisceau.web.security import DEVICE_COOKIE, device_serializer, trusted_device
 from tests.share.fast_hashing import fast_hashing  # noqa: F401 (autouse)
 from tests.web.test_app import token
 
@@ -170,3 +174,19 @@ def test_the_auditor_sees_failed_logins_delays_and_refusals(store: Store) -> Non
             ("admin", 30)]
         refused = auditor.get("/api/journal?action=login_refused&identifiant=admin").json()
         assert refused["total"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_a_trusted_browser_cookie_is_only_ever_one_the_server_signed_for_that_login(
+        value: str) -> None:
+    app = SimpleNamespace(state=SimpleNamespace(devices=device_serializer("k" * 40)))
+
+    def request(cookie: str) -> Request:
+        return Request({"type": "http", "app": app, "headers": [
+            (b"cookie", f"{DEVICE_COOKIE}={cookie}".encode("utf-8", "surrogateescape"))]})
+
+    assert trusted_device(request(value), "admin") is None  # any text: nothing, no error
+    signed = app.state.devices.dumps({"login": "admin", "nonce": value})
+    assert trusted_device(request(signed), "admin") == value
+    assert trusted_device(request(signed), "admin2") is None

@@ -193,6 +193,7 @@ def attempt_login(store: Store, login: str, password: str, *, address: str,
         if gate.first_refusal:
             _log_attempt(conn, login, unit, "login_refused", {
                 "address": address, "limit": gate.refused_by, "retry_after": gate.retry_after})
+    # Outside the transaction (argon2 takes a while): the attempt is already counted.
     stored = account.password_hash if account is not None and gate.allowed else None
     right = _verify(stored or _dummy_hash(), password)
     if not gate.allowed:
@@ -200,25 +201,35 @@ def attempt_login(store: Store, login: str, password: str, *, address: str,
     with store.begin() as conn:
         if right and account is not None and account.active:
             throttle.settle(conn, gate, login, address, device, now)
-            if _hasher.check_needs_rehash(account.password_hash):
-                conn.execute(update(share_user).where(share_user.c.login == login)
-                             .values(password_hash=_hasher.hash(password)))
+            _rehash_if_needed(conn, login, account.password_hash, password)
             return LoginAttempt(User(login, account.name, account.role, account.unit, True))
         cause = ("unknown login" if account is None else
                  "inactive account" if not account.active else "wrong password")
-        trusted = gate.scope == throttle.DEVICE
-        _log_attempt(conn, login, unit, "login_failed", {
-            "address": address, "cause": cause, "failures": gate.failures,
-            "trusted_browser": trusted})
-        if gate.delay:
-            _log_attempt(conn, login, unit, "login_locked", {
-                "address": address, "limit": throttle.LOGIN, "seconds": gate.delay,
-                "failures": gate.failures})
-        if gate.blocks_address:
-            _log_attempt(conn, login, unit, "login_locked", {
-                "address": address, "limit": throttle.ADDRESS,
-                "seconds": int(throttle.limits().address_window.total_seconds())})
+        _log_failure(conn, login, unit, address, cause, gate)
     return LoginAttempt(None)
+
+
+def _rehash_if_needed(conn: Connection, login: str, stored: str, password: str) -> None:
+    """A hash made with older argon2 parameters is replaced at the next good login."""
+    if _hasher.check_needs_rehash(stored):
+        conn.execute(update(share_user).where(share_user.c.login == login)
+                     .values(password_hash=_hasher.hash(password)))
+
+
+def _log_failure(conn: Connection, login: str, unit: str, address: str, cause: str,
+                 gate: throttle.Gate) -> None:
+    """The failure, and the delay or the address block it starts, if any."""
+    _log_attempt(conn, login, unit, "login_failed", {
+        "address": address, "cause": cause, "failures": gate.failures,
+        "trusted_browser": gate.scope == throttle.DEVICE})
+    if gate.delay:
+        _log_attempt(conn, login, unit, "login_locked", {
+            "address": address, "limit": throttle.LOGIN, "seconds": gate.delay,
+            "failures": gate.failures})
+    if gate.blocks_address:
+        _log_attempt(conn, login, unit, "login_locked", {
+            "address": address, "limit": throttle.ADDRESS,
+            "seconds": int(throttle.limits().address_window.total_seconds())})
 
 
 def authenticate(store: Store, login: str, password: str, now: datetime | None = None, *,
