@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faisceau.config import Settings
+from faisceau.share import audit
 from faisceau.share.accounts import (
     DEMO_PASSWORD,
     AccountError,
+    authenticate,
     create_user,
     reset_password,
     seed_units,
@@ -103,19 +105,27 @@ def test_every_way_of_setting_a_password_applies_the_policy(store_settings: Sett
     store.dispose()
 
 
-def test_the_command_line_refuses_a_trivial_password(tmp_path: Path) -> None:
-    """The command's wiring (the policy itself is store-independent and tested on both
-    stores above): an embedded store only, two runs, to keep the suite fast."""
+def test_the_command_line_applies_the_policy_and_logs_the_change(tmp_path: Path) -> None:
+    """The commands' wiring (the policy itself is store-independent and tested on both
+    stores above): an embedded store only, three runs, to keep the suite fast."""
     store = open_store(Settings(home=tmp_path / "store", database_url=None))
     seed_units(store)
-    create_user(store, "lea", GOOD, "analyst", "OCRTEH")
     store.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAISCEAU_")}
-    env.update(FAISCEAU_HOME=str(tmp_path / "store"), FAISCEAU_PASSWORD="password1234")
-    refused = run_faisceau(["users", "add", "marc", "--role", "analyst", "--unit", "OCRTEH"],
-                           env, check=False)
+    env.update(FAISCEAU_HOME=str(tmp_path / "store"), FAISCEAU_ANALYST="operateur")
+    add = ["users", "add", "marc", "--role", "analyst", "--unit", "OCRTEH"]
+    refused = run_faisceau(add, {**env, "FAISCEAU_PASSWORD": "password1234"}, check=False)
     assert refused.returncode == 2, refused.stdout
     assert "mot de passe trop facile à deviner" in refused.stderr
-    reset = run_faisceau(["users", "password", "lea"], {**env, "FAISCEAU_PASSWORD": " " * 12},
-                         check=False)
-    assert reset.returncode == 2 and "uniquement d'espaces" in reset.stderr
+    run_faisceau(add, {**env, "FAISCEAU_PASSWORD": GOOD})
+    reset = run_faisceau(["users", "password", "marc"],
+                         {**env, "FAISCEAU_PASSWORD": "ecluse-parapluie-mandarine-sextant"})
+    assert "Mot de passe du compte marc changé ; sessions fermées : 0." in reset.stdout
+    store = open_store(Settings(home=tmp_path / "store", database_url=None))
+    with store.begin() as conn:
+        changes = [(e.login, e.record_id, e.detail) for e in audit.entries(conn)]
+    store.dispose()
+    assert changes == [
+        ("operateur", "marc", '{"name":"marc","role":"analyst","unit":"OCRTEH","what":"created"}'),
+        ("operateur", "marc", '{"what":"password reset"}')]
+    assert authenticate(store, "marc", GOOD) is None

@@ -17,7 +17,7 @@ from faisceau.cli.common import consulted, fail, opened_store, out, user_errors
 from faisceau.share.access import ROLES
 from faisceau.share.accounts import (
     AccountError,
-    create_user,
+    add_user,
     list_users,
     reset_password,
     seed_units,
@@ -78,11 +78,13 @@ def users_add(
     """Create an account (password hashed with argon2id: at least 12 characters, hard to
     guess, without the login or the name)."""
     password = _password(password_stdin)
-    with user_errors(), opened_store() as store:
+    with user_errors(), opened_store() as store, store.begin() as conn:
         try:
-            user = create_user(store, login, password, role, unit, name)
+            user = add_user(conn, login, password, role, unit, name)
         except AccountError as exc:
             raise fail(str(exc)) from None
+        consulted(conn, "change", "user", user.login, {
+            "what": "created", "role": user.role, "unit": user.unit, "name": user.name})
     out.print(Text(f"Compte {user.login} créé : {user.role}, {user.unit}."))
 
 
