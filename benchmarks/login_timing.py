@@ -3,8 +3,10 @@ deactivated or is delayed? Medians of the real ``POST /connexion`` (in-process, 
 parameters) for an unknown login, a wrong password, the right one, a deactivated account, and
 a delayed known and unknown login.
 
-The issue measured 2.6 ms for a locked account against 174 ms for an unknown login: every
-case must now cost one argon2 verification. Small and quick (an embedded store in a temporary
+The issue measured 2.6 ms for a locked account against 174 ms for an unknown login. Now
+every checked case costs one argon2 verification, and a delayed attempt is refused without
+any, in the same time whether the login exists or not (its delay is the login's, not the
+account's). Small and quick (an embedded store in a temporary
 directory by default), e.g.
 
     .venv/bin/python benchmarks/login_timing.py --rounds 15

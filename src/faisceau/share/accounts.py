@@ -7,9 +7,13 @@ out:
 
 - failures slow the next attempts per login tried, per address and per browser
   (``throttle``), never a lock that anyone could set on anyone's account;
-- every path (unknown login, delayed attempt, inactive account, wrong or right password)
+- every attempt that is checked (unknown login, inactive account, wrong or right password)
   runs exactly one argon2 verification, against the account's hash or a dummy one, so that
-  the answer takes the same time whatever the account's existence or state;
+  the answer takes the same time whatever the account's existence or state; an attempt
+  refused because of earlier failures checks nothing, which takes the same (short) time for
+  any login, known or not, as its delay is the login's and not the account's: a flood of
+  refused attempts costs the server nothing (each verification takes 64 MiB and tens of
+  milliseconds of a core);
 - every failure, every delay that starts and the first attempt refused during a delay is
   written to the consultation log (actions ``login_failed``, ``login_locked``,
   ``login_refused``), with the client's address and the login tried (escaped, truncated),
@@ -147,7 +151,7 @@ def shown_login(login: str) -> str:
 
 @cache
 def _dummy_hash() -> str:
-    """What an unknown login's or a refused attempt's password is checked against."""
+    """What an unknown login's password is checked against (as long as a real one)."""
     return _hasher.hash(secrets.token_urlsafe(24))
 
 
@@ -182,7 +186,8 @@ def attempt_login(store: Store, login: str, password: str, *, address: str,
                   device: str | None = None, now: datetime | None = None) -> LoginAttempt:
     """Check ``login`` and ``password`` tried from ``address`` (and from the trusted browser
     ``device``, the nonce of its signed cookie for that login, if any), under the throttle's
-    limits; failures and delays are logged. One argon2 verification on every path."""
+    limits; failures and delays are logged. One argon2 verification on every path that is
+    checked, none on one refused (which is the same for any login)."""
     now = now or utc_now()
     with store.begin() as conn:
         account = conn.execute(select(share_user.c.password_hash, share_user.c.active,
@@ -193,11 +198,10 @@ def attempt_login(store: Store, login: str, password: str, *, address: str,
         if gate.first_refusal:
             _log_attempt(conn, login, unit, "login_refused", {
                 "address": address, "limit": gate.refused_by, "retry_after": gate.retry_after})
-    # Outside the transaction (argon2 takes a while): the attempt is already counted.
-    stored = account.password_hash if account is not None and gate.allowed else None
-    right = _verify(stored or _dummy_hash(), password)
     if not gate.allowed:
         return LoginAttempt(None, gate.retry_after)
+    # Outside the transaction (argon2 takes a while): the attempt is already counted.
+    right = _verify(_dummy_hash() if account is None else account.password_hash, password)
     with store.begin() as conn:
         if right and account is not None and account.active:
             throttle.settle(conn, gate, login, address, device, now)
