@@ -3,7 +3,8 @@ every user rely on.
 
 - the access rule, for every role and distribution level, from inside and outside the
   owning unit, the central office and a sharing group;
-- passwords are never stored, wrong ones lock the account after five tries;
+- passwords are never stored, wrong ones delay the next attempt after five tries
+  (tests/share/test_logins.py tries the rest);
 - the consultation log chains its entries: the store refuses to change them, and a forged
   or altered entry is found by ``audit verify``.
 """
@@ -52,7 +53,7 @@ def test_need_to_know_for_every_role_unit_and_level(role: str, unit: str, in_gro
     assert can_see(viewer, shared) is _expected(role, unit, in_group, level)
 
 
-def test_accounts_hash_passwords_and_lock_after_five_failures(
+def test_accounts_hash_passwords_and_delay_after_five_failures(
         store_settings: Settings) -> None:
     store = open_store(store_settings)
     assert seed_units(store) == 102  # the central office and 101 départements
@@ -75,7 +76,7 @@ def test_accounts_hash_passwords_and_lock_after_five_failures(
     now = utc_now()
     for _ in range(5):
         assert authenticate(store, "analyste1", "mauvais mot de passe", now) is None
-    # Locked: even the right password is refused, until the lock expires.
+    # Delayed: even the right password is refused, until the delay is over.
     assert authenticate(store, "analyste1", "un mot de passe long", now) is None
     later = now + timedelta(minutes=16)
     assert authenticate(store, "analyste1", "un mot de passe long", later) is not None

@@ -49,7 +49,6 @@ from faisceau.store.schema import (
     share_group_member,
 )
 from faisceau.web.app import create_app
-from faisceau.web.security import LoginLimiter
 from tests.web.helpers import TOKEN, log_in
 
 PASSWORD = "mot de passe de test"
@@ -121,7 +120,7 @@ def store(store_settings: Settings, tmp_path: Path) -> Iterator[Store]:
 
 
 def _app(store: Store) -> Any:
-    app = create_app(store.settings, login_limiter=LoginLimiter(attempts=1_000))
+    app = create_app(store.settings)
     return app
 
 

@@ -29,7 +29,6 @@ from faisceau.store import Store, open_store
 from faisceau.store.bulk import fetch
 from faisceau.synth.world import Params, write_world
 from faisceau.web.app import create_app
-from faisceau.web.security import LoginLimiter
 from tests.web.test_app import login
 
 PASSWORD = "correct-cheval-pile-agrafe"
@@ -72,7 +71,7 @@ def linked(store_settings: Settings, world: Path, tmp_path: Path) -> Iterator[tu
 
 
 def _network(store: Store, who: str, network_id: str) -> tuple[dict[str, Any], str]:
-    app = create_app(store.settings, login_limiter=LoginLimiter(attempts=100))
+    app = create_app(store.settings)
     with TestClient(app) as web:
         login(web, who)
         api = web.get(f"/api/reseaux/{network_id}")
@@ -116,7 +115,7 @@ def test_the_timeline_counts_the_networks_ads_seen_each_day(linked: tuple[Store,
 def test_a_cached_network_page_shows_a_decision_taken_elsewhere_at_once(
         linked: tuple[Store, str]) -> None:
     store, network_id = linked
-    app = create_app(store.settings, login_limiter=LoginLimiter(attempts=100))
+    app = create_app(store.settings)
     with TestClient(app) as web:
         login(web, "centre")
         first = web.get(f"/api/reseaux/{network_id}").json()

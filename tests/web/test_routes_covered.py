@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 NETWORKS, ADS, ENTITIES = "test_authorisation.py", "test_ads.py", "test_entities.py"
 ADMIN, JOURNAL, APP = "test_admin.py", "test_journal.py", "test_app.py"
 DASHBOARD = "test_dashboard.py"
+SESSIONS = "test_sessions.py"
 
 # (method, path) -> the module whose matrix tries it. "public": no session needed.
 COVERED = {
@@ -29,6 +30,8 @@ COVERED = {
     ("POST", "/connexion"): APP,
     ("POST", "/deconnexion"): APP,
     ("GET", "/api/moi"): APP,
+    ("GET", "/mot-de-passe"): SESSIONS,  # one's own password: every account
+    ("POST", "/mot-de-passe"): SESSIONS,
     ("GET", "/"): DASHBOARD,  # totals only: every account
     ("GET", "/api/tableau"): DASHBOARD,
     ("GET", "/file"): NETWORKS,

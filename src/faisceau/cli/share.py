@@ -19,7 +19,15 @@ from faisceau.cli.common import fail, opened_store, out, user_errors
 from faisceau.cli.consult import consultation
 from faisceau.config import settings_from_env
 from faisceau.share.access import ROLES
-from faisceau.share.accounts import AccountError, create_user, list_users, seed_units
+from faisceau.share.accounts import (
+    AccountError,
+    add_user,
+    list_users,
+    reset_password,
+    seed_units,
+    unlock,
+    unlock_address,
+)
 from faisceau.share.anchor import (
     AnchorError,
     anchor_paths,
@@ -59,28 +67,77 @@ def units_list() -> None:
     out.print(table)
 
 
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from standard input (else "
+    "FAISCEAU_PASSWORD, else a prompt).")]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return os.environ.get("FAISCEAU_PASSWORD") or typer.prompt(
+        "Mot de passe", hide_input=True, confirmation_prompt=True)
+
+
 @users_app.command("add")
 def users_add(
     login: Annotated[str, typer.Argument(help="The login")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     unit: Annotated[str, typer.Option(help="The unit's code (OCRTEH, DEP-75...)")],
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input (else "
-        "FAISCEAU_PASSWORD, else a prompt).")] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
-    """Create an account (password hashed with argon2id, at least 12 characters)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = os.environ.get("FAISCEAU_PASSWORD") or typer.prompt(
-            "Mot de passe", hide_input=True, confirmation_prompt=True)
-    with user_errors(), opened_store() as store:
+    """Create an account (password hashed with argon2id: at least 12 characters, hard to
+    guess, without the login or the name)."""
+    password = _password(password_stdin)
+    with user_errors(), consultation("users add", "user", login, action="change") as act:
         try:
-            user = create_user(store, login, password, role, unit, name)
+            user = add_user(act.conn, login, password, role, unit, name)
         except AccountError as exc:
             raise fail(str(exc)) from None
+        act.detail.update(what="created", role=user.role, unit=user.unit, name=user.name)
     out.print(Text(f"Compte {user.login} créé : {user.role}, {user.unit}."))
+
+
+@users_app.command("password")
+def users_password(
+    login: Annotated[str, typer.Argument(help="The login")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Reset an account's password (the same policy); every session of the account ends and
+    its login delay is lifted. Logged as a change under the operator's name."""
+    password = _password(password_stdin)
+    with user_errors(), consultation("users password", "user", login,
+                                     action="change") as act:
+        try:
+            ended = reset_password(act.conn, login, password)
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        act.detail["what"] = "password reset"
+    out.print(Text(f"Mot de passe du compte {login} changé ; sessions fermées : {ended}."))
+
+
+@users_app.command("unlock")
+def users_unlock(
+    login: Annotated[str | None, typer.Argument(help="The login")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="Lift an address's block instead (its failed logins)")] = None,
+) -> None:
+    """Lift the delay that failed logins put on an account (or on a client address): from
+    the host, this always lets an administrator back in. Logged as a change."""
+    if (login is None) == (address is None):
+        raise fail("nommer un compte ou une adresse (--address), l'un ou l'autre")
+    kind, record = ("user", login) if login is not None else ("address", str(address))
+    with user_errors(), consultation("users unlock", kind, record, action="change") as act:
+        try:
+            had = unlock(act.conn, login) if login is not None else unlock_address(
+                act.conn, str(address))
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+        act.detail.update(what="unlocked", had_failures=had)
+    what = f"compte {login}" if login is not None else f"adresse {address}"
+    out.print(Text(f"{what.capitalize()} déverrouillé"
+                   f"{'' if had else ' (aucun échec en cours)'}."))
 
 
 @users_app.command("list")

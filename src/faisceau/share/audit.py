@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # "change": an administrator's change to accounts, units, groups or distributions.
-ACTIONS = ("view", "search", "export", "denied", "change")
+# "login_*" (faisceau.share.accounts): a failed login, a delay that starts, an attempt refused.
+ACTIONS = ("view", "search", "export", "denied", "change",
+           "login_failed", "login_locked", "login_refused")
 FIELDS = ("at", "login", "unit", "action", "record_kind", "record_id", "detail", "reason")
 
 

@@ -477,9 +477,39 @@ share_user = Table(
     Column("role", String(16), nullable=False),  # analyst, referent, investigator, auditor, admin
     Column("unit", String(32), ForeignKey("share_unit.code"), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("failed_logins", Integer, nullable=False),
-    Column("locked_until", DateTime),
     Column("created_at", DateTime, nullable=False),
+)
+
+# Failed logins (``faisceau.share.throttle``): one row per login tried (whether an account
+# has it or not, so that the answers say nothing of which exist), per client address and
+# per trusted browser, with when the next attempt may be checked. Successes leave no row.
+share_login_throttle = Table(
+    "share_login_throttle",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # login, address, device
+    Column("key", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=False),  # when the count began (addresses)
+    Column("not_before", DateTime),  # no attempt is checked before then
+    Column("refused", Integer, nullable=False),  # attempts refused since the last delay began
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Server-side sessions (``faisceau.share.sessions``): the signed cookie names one by a random
+# token, of which only the SHA-256 is kept; every request checks it is neither revoked
+# (logout, password change or reset, deactivation) nor idle nor past its end.
+share_session = Table(
+    "share_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("login", String(100), ForeignKey("share_user.login"), nullable=False),
+    Column("address", String(64)),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("revoked_why", String(32)),
+    Index("ix_share_session_login", "login"),
 )
 
 share_group = Table(

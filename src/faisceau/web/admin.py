@@ -32,6 +32,7 @@ from faisceau.share.accounts import (
     reset_password,
     set_active,
     set_role_and_unit,
+    unlock,
 )
 from faisceau.share.groups import (
     LEVEL_WORDS,
@@ -146,6 +147,14 @@ def change_password(store: Store, user: User, login: str, password: str) -> dict
     def action(conn: Connection) -> tuple[dict[str, Any], str, str, str, Any]:
         reset_password(conn, login, password)
         return _account(conn, login), "change", "user", login, {"what": "password reset"}
+    return _as_admin(store, user, "comptes", action)
+
+
+def unlock_account(store: Store, user: User, login: str) -> dict[str, Any]:
+    def action(conn: Connection) -> tuple[dict[str, Any], str, str, str, Any]:
+        had_failures = unlock(conn, login)
+        return _account(conn, login), "change", "user", login, {
+            "what": "unlocked", "had_failures": had_failures}
     return _as_admin(store, user, "comptes", action)
 
 
@@ -265,6 +274,12 @@ def accounts_password(request: Request, user: PageUser, login: str,
     return _done(request, "/admin/comptes", lambda: change_password(
         store_of(request), user, login, mot_de_passe),
         f"Mot de passe du compte {login} réinitialisé.")
+
+
+@router.post("/admin/comptes/{login}/deverrouillage", include_in_schema=False)
+def accounts_unlock(request: Request, user: PageUser, login: str) -> Response:
+    return _done(request, "/admin/comptes", lambda: unlock_account(
+        store_of(request), user, login), f"Compte {login} déverrouillé.")
 
 
 @router.post("/admin/comptes/{login}/role", include_in_schema=False)
@@ -467,6 +482,12 @@ def api_active(request: Request, user: PageUser, login: str, body: ActiveIn) -> 
 def api_password(request: Request, user: PageUser, login: str,
                  body: PasswordIn) -> dict[str, Any]:
     return _api(lambda: change_password(store_of(request), user, login, body.password))
+
+
+@api.post("/comptes/{login}/deverrouillage", response_model=AccountOut,
+          summary="Lever le délai que des échecs de connexion imposent à un compte")
+def api_unlock(request: Request, user: PageUser, login: str) -> dict[str, Any]:
+    return _api(lambda: unlock_account(store_of(request), user, login))
 
 
 @api.post("/comptes/{login}/role", response_model=AccountOut,

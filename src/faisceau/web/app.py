@@ -23,13 +23,14 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from faisceau import __version__
 from faisceau.config import Settings, settings_from_env
+from faisceau.share.accounts import warm_up
+from faisceau.share.sessions import timeouts
 from faisceau.store import open_store
 from faisceau.web import admin, ads, api, dashboard, entities, journal, pages
 from faisceau.web.security import (
-    SESSION_HOURS,
-    LoginLimiter,
     LoginRequired,
     check_csrf,
+    device_serializer,
     end_session,
     secret_key,
 )
@@ -56,13 +57,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
-def create_app(settings: Settings | None = None, *, https_only: bool | None = None,
-               login_limiter: LoginLimiter | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, https_only: bool | None = None) -> FastAPI:
     """The web application on the store ``settings`` point at (the environment's if None).
     """
     settings = settings or settings_from_env()
     key = secret_key(settings)
     store = open_store(settings)
+    https = _https_only(https_only)
+    warm_up()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +81,8 @@ def create_app(settings: Settings | None = None, *, https_only: bool | None = No
         docs_url=None, redoc_url=None,
         dependencies=[Depends(check_csrf)])
     app.state.store = store
-    app.state.login_limiter = login_limiter or LoginLimiter()
+    app.state.https_only = https
+    app.state.devices = device_serializer(key)
 
     @app.middleware("http")
     async def security_headers(request: Request,
@@ -94,9 +97,10 @@ def create_app(settings: Settings | None = None, *, https_only: bool | None = No
         return response
 
     # Added last, so outermost: every handler, error pages included, has the session.
+    # The cookie lives as long as a session may; the store decides whether it still does.
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_HOURS * 3600, same_site="lax",
-                       https_only=_https_only(https_only))
+                       max_age=int(timeouts().absolute.total_seconds()), same_site="lax",
+                       https_only=https)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:

@@ -30,7 +30,9 @@ PAGE = 100
 MAX_PAGE = 1000
 NOT_AUDITOR = "Le journal des consultations est réservé aux auditeurs."
 ACTION_WORDS = {"view": "consultation", "search": "recherche", "export": "export",
-                "denied": "refus", "change": "modification"}
+                "denied": "refus", "change": "modification",
+                "login_failed": "connexion échouée", "login_locked": "connexion retardée",
+                "login_refused": "connexion refusée pendant un délai"}
 
 
 class EntryOut(BaseModel):

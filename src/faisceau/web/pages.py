@@ -13,7 +13,16 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from faisceau.score.review import DECISIONS, ReviewError, french_risk
-from faisceau.share.accounts import User, authenticate
+from faisceau.share import sessions
+from faisceau.share.accounts import (
+    MIN_PASSWORD,
+    AccountError,
+    LoginAttempt,
+    User,
+    attempt_login,
+    change_own_password,
+)
+from faisceau.store.bulk import utc_now
 from faisceau.web.api import (
     DECIDERS,
     MAX_QUEUE_LIMIT,
@@ -26,13 +35,16 @@ from faisceau.web.api import (
 from faisceau.web.charts import bar_chart
 from faisceau.web.maps import circuit_map
 from faisceau.web.security import (
-    TOO_MANY_LOGINS,
+    LoginRequired,
     client_address,
     csrf_token,
     current_user,
     end_session,
+    session_token,
     start_session,
     store_of,
+    trust_device,
+    trusted_device,
 )
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -41,8 +53,9 @@ DECISION_WORDS = {"investigate": "à enquêter", "dismissed": "classé sans suit
 STATUS_WORDS = {"new": "nouveau", "returned": "revenu", **DECISION_WORDS}
 ROLE_WORDS = {"analyst": "analyste", "referent": "référent", "investigator": "enquêteur",
               "auditor": "auditeur", "admin": "administrateur"}
-BAD_LOGIN = ("Identifiant ou mot de passe incorrect, ou compte verrouillé après des échecs "
-             "répétés.")
+# The same answer whether the account exists, is deactivated or the password is wrong.
+BAD_LOGIN = "Identifiant ou mot de passe incorrect."
+BAD_CURRENT = "Mot de passe actuel incorrect."
 
 
 def _signed(value: float | None) -> str:
@@ -93,9 +106,43 @@ def _local(path: str | None, default: str = "/") -> str:
 # --- Login ---------------------------------------------------------------------------------
 
 
+def _wait(seconds: int) -> str:
+    """A neutral "try again later" (the same for any login, known or not)."""
+    when = f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} min"
+    return (f"Trop de tentatives échouées pour cet identifiant ou depuis cette adresse : "
+            f"réessayez dans {when}.")
+
+
+def _too_many(request: Request, name: str, context: dict[str, Any],
+              attempt: LoginAttempt, user: User | None = None) -> Response:
+    seconds = attempt.retry_after or 1
+    page = render(request, name, {**context, "error": _wait(seconds)}, status_code=429,
+                  user=user)
+    page.headers["Retry-After"] = str(seconds)
+    return page
+
+
+def _open_session(request: Request, user: User, back: str) -> Response:
+    """A new server-side session for the user, its cookie, and this browser trusted."""
+    with store_of(request).begin() as conn:
+        token = sessions.open_session(conn, user.login, client_address(request), utc_now())
+    start_session(request, token)
+    response = RedirectResponse(back, status_code=303)
+    trust_device(request, response, user.login)
+    return response
+
+
+def _logged_in(request: Request) -> bool:
+    try:
+        current_user(request)
+    except LoginRequired:
+        return False
+    return True
+
+
 @router.get("/connexion", response_class=HTMLResponse)
 def login_page(request: Request, suite: str = "/") -> Response:
-    if request.session.get("login"):
+    if _logged_in(request):
         return RedirectResponse(_local(suite), status_code=303)
     return render(request, "connexion.html", {"suite": _local(suite), "login": ""})
 
@@ -104,24 +151,63 @@ def login_page(request: Request, suite: str = "/") -> Response:
 def login(request: Request, identifiant: Annotated[str, Form()] = "",
           mot_de_passe: Annotated[str, Form()] = "",
           suite: Annotated[str, Form()] = "/") -> Response:
-    context = {"suite": _local(suite), "login": identifiant}
-    if not request.app.state.login_limiter.allow(client_address(request)):
-        return render(request, "connexion.html", {**context, "error": TOO_MANY_LOGINS},
-                      status_code=429)
-    user = authenticate(store_of(request), identifiant.strip(), mot_de_passe) \
-        if identifiant.strip() and mot_de_passe else None
-    if user is None:
+    name = identifiant.strip()
+    context = {"suite": _local(suite), "login": name}
+    if not name or not mot_de_passe:
         return render(request, "connexion.html", {**context, "error": BAD_LOGIN},
                       status_code=401)
-    start_session(request, user)
-    return RedirectResponse(_local(suite), status_code=303)
+    attempt = attempt_login(store_of(request), name, mot_de_passe,
+                            address=client_address(request),
+                            device=trusted_device(request, name))
+    if attempt.retry_after is not None:
+        return _too_many(request, "connexion.html", context, attempt)
+    if attempt.user is None:
+        return render(request, "connexion.html", {**context, "error": BAD_LOGIN},
+                      status_code=401)
+    return _open_session(request, attempt.user, _local(suite))
 
 
 @router.post("/deconnexion")
 def logout(request: Request) -> Response:
+    token = session_token(request)
+    if token is not None:
+        with store_of(request).begin() as conn:
+            sessions.end_session(conn, token, "logout", utc_now())
     end_session(request)
     _flash(request, "ok", "Vous êtes déconnecté.")
     return RedirectResponse("/connexion", status_code=303)
+
+
+@router.get("/mot-de-passe", response_class=HTMLResponse)
+def password_page(request: Request, user: PageUser) -> Response:
+    return render(request, "mot_de_passe.html", {"min_password": MIN_PASSWORD}, user=user)
+
+
+@router.post("/mot-de-passe", response_class=HTMLResponse)
+def password_change(request: Request, user: PageUser,
+                    actuel: Annotated[str, Form()] = "",
+                    nouveau: Annotated[str, Form()] = "",
+                    confirmation: Annotated[str, Form()] = "") -> Response:
+    """The user's own change: every session of the account ends, this one is reopened."""
+    context: dict[str, Any] = {"min_password": MIN_PASSWORD}
+    if nouveau != confirmation:
+        return render(request, "mot_de_passe.html", {
+            **context, "error": "Les deux saisies du nouveau mot de passe diffèrent."},
+            status_code=400, user=user)
+    try:
+        attempt = change_own_password(store_of(request), user.login, actuel, nouveau,
+                                      address=client_address(request))
+    except AccountError as exc:
+        return render(request, "mot_de_passe.html", {
+            **context, "error": f"Mot de passe refusé : {exc}."}, status_code=400, user=user)
+    if attempt.retry_after is not None:
+        return _too_many(request, "mot_de_passe.html", context, attempt, user=user)
+    if attempt.user is None:
+        return render(request, "mot_de_passe.html", {**context, "error": BAD_CURRENT},
+                      status_code=400, user=user)
+    response = _open_session(request, attempt.user, "/")
+    _flash(request, "ok", "Mot de passe changé : vos autres sessions sont fermées.")
+    return response
 
 
 # --- Pages ---------------------------------------------------------------------------------

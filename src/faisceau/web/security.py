@@ -1,15 +1,21 @@
-"""Sessions, CSRF protection and the login rate limit of the web application.
+"""Sessions, CSRF protection and trusted browsers of the web application.
 
-- Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, ``Secure`` when the
-  application is served over HTTPS). The key comes from ``FAISCEAU_SECRET_KEY``, else from
-  the file ``secret_key`` in the store's home, created once with a random key (mode 0600).
-  The cookie holds the login and the CSRF token only; the account is read again from the
-  store on every request, so that a deactivated account loses its session at once.
+- Sessions are server-side (``faisceau.share.sessions``): Starlette's signed cookie
+  (HttpOnly, SameSite=Lax, ``Secure`` when the application is served over HTTPS) carries a
+  random token naming a row of ``share_session``, and the CSRF token. Every request checks
+  the row: logout revokes it, a password change or reset and a deactivation revoke all of the
+  account's, an idle or too old session ends; a cookie replayed after any of these opens
+  nothing. The signing key comes from ``FAISCEAU_SECRET_KEY``, else from the file
+  ``secret_key`` in the store's home, created once with a random key (mode 0600).
 - CSRF: one random token per session, required on every request that is not a read (form
   field ``csrf_token`` or header ``X-CSRF-Token``); without it, 403.
-- Login: at most ``LOGIN_ATTEMPTS`` attempts per client address in ``LOGIN_WINDOW`` seconds
-  (an in-memory sliding window, per process), on top of the account lock of
-  ``faisceau.share.accounts.authenticate``.
+- Trusted browsers: a successful login leaves a second signed cookie (``faisceau_appareil``,
+  sent to ``/connexion`` only) naming the account and a random nonce; that browser's later
+  attempts on that account are counted on their own (``faisceau.share.throttle``), so that
+  an attacker's failures do not lock the account's owner out.
+- Logins are limited per login tried, per address and per browser in the store
+  (``faisceau.share.throttle``, ``faisceau.share.accounts.attempt_login``); the client
+  address is the socket's (forwarded headers are not trusted).
 """
 
 from __future__ import annotations
@@ -17,31 +23,30 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from faisceau.config import Settings
-from faisceau.share.accounts import User, get_user
+from faisceau.share import sessions
+from faisceau.share.accounts import User
+from faisceau.share.passwords import limits
 from faisceau.store import Store
+from faisceau.store.bulk import utc_now
 
 SECRET_ENV = "FAISCEAU_SECRET_KEY"
 SECRET_FILE = "secret_key"
 MIN_SECRET = 32
-LOGIN_ATTEMPTS = 10
-LOGIN_WINDOW = 300.0  # seconds
-SESSION_HOURS = 10  # a working day; the cookie expires after it
+DEVICE_COOKIE = "faisceau_appareil"
+DEVICE_SALT = "faisceau-appareil-de-confiance"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_MESSAGE = ("Requête refusée : jeton de sécurité (CSRF) absent ou invalide. "
                 "Rechargez la page et recommencez.")
-TOO_MANY_LOGINS = ("Trop de tentatives de connexion depuis cette adresse : "
-                   "réessayez dans quelques minutes.")
 
 
 class LoginRequired(Exception):
@@ -78,35 +83,6 @@ def _key_file(path: Path) -> str:
     return key
 
 
-class LoginLimiter:
-    """At most ``attempts`` per key (the client address) in any ``window`` seconds."""
-
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.attempts = attempts
-        self.window = window
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Count one attempt; False when the key already used its attempts in the window."""
-        now = self.clock()
-        with self._lock:
-            times = self._seen.setdefault(key, deque())
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.attempts:
-                return False
-            times.append(now)
-            # Forget idle addresses so that the table does not grow without bound.
-            if len(self._seen) > 10_000:
-                for other in [k for k, v in self._seen.items()
-                              if not v or v[-1] <= now - self.window]:
-                    del self._seen[other]
-            return True
-
-
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "inconnu"
 
@@ -135,15 +111,21 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, CSRF_MESSAGE)
 
 
-def start_session(request: Request, user: User) -> None:
-    """A fresh session for the user (a new CSRF token: nothing carries over from before)."""
+def start_session(request: Request, token: str) -> None:
+    """A fresh cookie session naming the server-side session ``token`` (a new CSRF token:
+    nothing carries over from before)."""
     request.session.clear()
-    request.session["login"] = user.login
+    request.session["sid"] = token
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def end_session(request: Request) -> None:
     request.session.clear()
+
+
+def session_token(request: Request) -> str | None:
+    token = request.session.get("sid")
+    return token if isinstance(token, str) and token else None
 
 
 def store_of(request: Request) -> Store:
@@ -152,13 +134,54 @@ def store_of(request: Request) -> Store:
 
 
 def current_user(request: Request) -> User:
-    """The logged-in, active user, read from the store; else ``LoginRequired``."""
-    login = request.session.get("login")
-    if not isinstance(login, str) or not login:
+    """The user of the request's live server-side session, their account active; else the
+    cookie session is cleared and ``LoginRequired``."""
+    token = session_token(request)
+    if token is None:
         raise LoginRequired
     with store_of(request).begin() as conn:
-        user = get_user(conn, login)
-    if user is None or not user.active:
+        found = sessions.session_account(conn, token, utc_now())
+    if found is None:
         end_session(request)
         raise LoginRequired
-    return user
+    return User(*found, True)
+
+
+# --- Trusted browsers ----------------------------------------------------------------------
+
+
+def _devices(request: Request) -> URLSafeTimedSerializer:
+    devices: URLSafeTimedSerializer = request.app.state.devices
+    return devices
+
+
+def device_serializer(key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=DEVICE_SALT)
+
+
+def _device_days() -> int:
+    return int(limits("device")["days"])
+
+
+def trusted_device(request: Request, login: str) -> str | None:
+    """The nonce of this browser's trusted-browser cookie if it names ``login``, else None
+    (no cookie, another account, a forged or expired one)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _devices(request).loads(raw, max_age=_device_days() * 86400)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("login") == login and isinstance(
+            data.get("nonce"), str):
+        return str(data["nonce"])
+    return None
+
+
+def trust_device(request: Request, response: Response, login: str) -> None:
+    """Give this browser a trusted-browser cookie for ``login`` (after a successful login)."""
+    value = _devices(request).dumps({"login": login, "nonce": secrets.token_urlsafe(18)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=_device_days() * 86400,
+                        path="/connexion", httponly=True, samesite="strict",
+                        secure=bool(request.app.state.https_only))
