@@ -5,8 +5,8 @@ service), and an unknown login had none (an oracle). ``share_login_throttle`` co
 per login tried, known or not, per client address and per trusted browser;
 ``share_session`` makes sessions revocable.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
