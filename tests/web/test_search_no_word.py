@@ -26,7 +26,6 @@ from faisceau.store import Store, open_store
 from faisceau.store.bulk import utc_now
 from faisceau.store.schema import share_distribution
 from faisceau.web.app import create_app
-from faisceau.web.security import LoginLimiter
 from tests.web.helpers import log_in
 
 PASSWORD = "mot de passe de test"
@@ -62,7 +61,7 @@ def store(store_settings: Settings, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def app(store: Store) -> Any:
-    return create_app(store.settings, login_limiter=LoginLimiter(attempts=1_000))
+    return create_app(store.settings)
 
 
 def _pks(store: Store) -> dict[str, int]:
