@@ -36,6 +36,7 @@ from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
+from faisceau.intel.people import judge
 from faisceau.score.review import history
 from faisceau.score.run import detect_and_score
 from faisceau.share import audit
@@ -302,6 +303,25 @@ def test_with_a_reason_they_are_shown_and_the_log_says_with_which(world: Store,
     assert entries and all(e.reason == REASON for e in entries)
     assert all({"K1-V", "K1-M"} <= set(orjson.loads(e.detail or "{}")["with_reason"])
                for e in entries)
+
+
+def test_a_victim_known_in_two_files_is_masked_with_the_values_of_both(
+        world: Store, app: Any, tmp_path: Path) -> None:
+    other = tmp_path / "autre"
+    other.mkdir()
+    (other / "cases.csv").write_text(
+        CASES.replace("K1;2026/SD-13/0001", "K2;2026/SD-13/0002"), encoding="utf-8")
+    (other / "people.csv").write_text(
+        "personne_id;affaire_id;categorie;role;nom;prenom;mineur;telephones;emails\n"
+        "K2-V;K2;victime;;Durand;Léa;non;+33677777777;\n", encoding="utf-8")
+    import_case_files(world, [other])
+    judge(world, "K1-V", "K2-V", "positive", "analyste test")
+    centre = _web(app, "centre")
+    around = centre.get("/api/graphe/voisins", params={"entite": "K1", "profondeur": 2})
+    assert around.status_code == 200
+    assert "+33677777777" not in around.text and "Durand" not in around.text
+    # The node stands for the person: her other file's phone is one of its neighbours.
+    assert any(n["id"].startswith("phone:[masqué") for n in around.json()["nodes"])
 
 
 # --- Decisions within the territory --------------------------------------------------------

@@ -317,6 +317,7 @@ class ViewerGraph:
     node_of: dict[str, str]  # canonical id -> the node id the viewer sees
     canonical_of_node: dict[str, str]
     sensitive: set[str]  # node ids
+    records: dict[str, list[str]]  # node id -> the viewer's records of its entity
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -466,6 +467,7 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
     # visible records say of it only.
     people = members.sort("id").group_by("canonical_id", maintain_order=True).agg(
         node=pl.col("id").first(),
+        records=pl.col("id"),
         label=pl.col("caption").drop_nulls().first(),
         category=pl.col("category").drop_nulls().unique().sort().str.join("|"),
         case_id=pl.col("case_id").drop_nulls().unique().sort().str.join("|"),
@@ -517,7 +519,8 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
     sensitive = set(people.filter(pl.col("sensitive"))["node"].to_list())
     graph = EvidenceGraph.from_frames(nodes, kept) if nodes.height else None
     return ViewerGraph(graph, set(nodes["id"].to_list()), node_of,
-                       {v: k for k, v in node_of.items()}, sensitive)
+                       {v: k for k, v in node_of.items()}, sensitive,
+                       dict(zip(people["node"], people["records"].to_list(), strict=True)))
 
 
 # Who may see what changes at once: this marker is read on every query (a small table).
@@ -608,8 +611,11 @@ def _graph_out(disclosure: Disclosure, vg: ViewerGraph, nodes: pl.DataFrame,
         sensitive = node_id in vg.sensitive
         canonical = vg.canonical_of_node.get(node_id)
         cases = [c for c in (row["case_id"] or "").split("|") if c]
-        masked = disclosure.state_of(node_id, sensitive, canonical_id=canonical,
-                                     case_ids=cases) == MASKED
+        # Every record of the person counts: a phone the node's own record does not state
+        # may come from another of its records.
+        masked = any([disclosure.state_of(record, sensitive, canonical_id=canonical,
+                                          case_ids=cases) == MASKED
+                      for record in vg.records.get(node_id, [node_id])])
         kind = row["kind"] or "unknown"
         if kind == "network":
             url: str | None = f"/reseaux/{node_id[8:]}"
