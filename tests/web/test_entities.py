@@ -221,6 +221,10 @@ def test_an_entity_follows_its_case_unless_it_has_a_distribution_of_its_own(
              for p in case[group]]
     assert "K1-P1" in shown and "K1-P3" not in shown
     assert PHONE_A not in orjson.dumps(case).decode()
+    # Nor does the export name it, not even as the party of a link the case holds.
+    export = paris.get("/api/dossiers/K1/export.ftm", params={"motif": REASON})
+    assert export.status_code == 200 and "K1-P1" in export.text
+    assert "K1-P3" not in export.text and "Blanc" not in export.text
 
 
 def test_a_person_across_two_cases_shows_only_the_cases_the_viewer_may_see(

@@ -41,6 +41,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from followthemoney import model
+from followthemoney.statement import Statement
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
@@ -939,6 +940,31 @@ def graph_view(request: Request, user: User, *, around: str | None = None, depth
                    reasons=session_reasons(request))
 
 
+def _without_hidden_ends(reading: Reading, statements: list[Statement]) -> list[Statement]:
+    """The statements but those that name a record the viewer may not see (a payment's
+    payer in a restricted file), and the links (a party, an owner, a relative) that lose an
+    end to one: an export, like the case page, never names a hidden record."""
+    def names_entity(st: Statement) -> bool:
+        schema = model.get(st.schema)
+        prop = schema.get(st.prop) if schema is not None else None
+        return prop is not None and prop.type.name == "entity"
+
+    def is_link(st: Statement) -> bool:
+        schema = model.get(st.schema)
+        return schema is not None and bool(schema.edge) and st.schema != "Payment"
+
+    refs = sorted({st.value for st in statements if names_entity(st)})
+    hidden = {rid for rid, answer in entity_visibility(reading.conn, reading.viewer,
+                                                       refs).items()
+              if answer.visibility == HIDDEN}
+    if not hidden:
+        return statements
+    broken = {st.entity_id for st in statements
+              if st.value in hidden and names_entity(st) and is_link(st)}
+    return [st for st in statements if st.entity_id not in broken
+            and not (st.value in hidden and names_entity(st))]
+
+
 def case_export(store: Store, user: User, case_id: str,
                 reasons: Mapping[str, str] | None = None) -> str:
     """A case's records the user may see, as FtM JSON lines (each record its own entity, with
@@ -959,9 +985,9 @@ def case_export(store: Store, user: User, case_id: str,
                   for r in records if r[0] in shown]
         if MASKED in states:
             raise ReasonRequired(case_id, "dossier")
+        statements = _without_hidden_ends(reading, statements_of_records(conn, ids))
         buffer = io.BytesIO()
-        count = write_ftm(entities_from_statements(statements_of_records(conn, ids)),
-                          buffer, context=True)
+        count = write_ftm(entities_from_statements(statements), buffer, context=True)
         reading.detail = {"format": "ftm", "entities": count}
         return buffer.getvalue().decode("utf-8")
 
