@@ -30,18 +30,20 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
 from faisceau.intel.people import judge
-from faisceau.score.review import history
+from faisceau.score.review import history, record_decision
 from faisceau.score.run import detect_and_score
 from faisceau.share import audit
 from faisceau.share.accounts import create_user, seed_units
 from faisceau.store import Store, open_store
+from faisceau.store.bulk import utc_now
+from faisceau.store.schema import network_event
 from faisceau.web.app import create_app
 from faisceau.web.security import LoginLimiter
 from tests.web.helpers import TOKEN, Statements, log_in
@@ -231,6 +233,23 @@ def test_a_network_hidden_by_its_distribution_is_hidden_from_the_link_graph(
     assert around.status_code == 404 or network_c not in around.text
     shown = lyon.get("/api/graphe/voisins", params={"entite": f"network:{network_c}"})
     assert f"phone:{P_C}" in {n["id"] for n in shown.json()["nodes"]}
+
+
+def test_a_hidden_network_is_named_by_no_other(world: Store, app: Any) -> None:
+    network_a, network_c = _network_of(world, "a1"), _network_of(world, "c1")
+    with world.begin() as conn:  # c was decided on, then (say) absorbed by a
+        record_decision(conn, network_c, "dismissed", "lyon", reason="salon connu")
+        conn.execute(insert(network_event).values(
+            at=utc_now(), kind="merged", network_id=network_a, cause="test",
+            others=json.dumps([network_c])))
+    _distribute(_web(app, "admin"), "network", network_c, "own_unit", "DEP-69")
+    paris, lyon = _web(app, "paris"), _web(app, "lyon")
+    for path in (f"/reseaux/{network_a}", f"/api/reseaux/{network_a}",
+                 "/api/file?tous=1&limite=500", "/file?tous=1"):
+        answer = paris.get(path)
+        assert answer.status_code == 200 and network_c not in answer.text, path
+    theirs = lyon.get(f"/api/reseaux/{network_a}").json()
+    assert [d["network_id"] for d in theirs["earlier_decisions"]] == [network_c]
 
 
 # --- Sensitive values ----------------------------------------------------------------------

@@ -39,6 +39,7 @@ from faisceau.score.review import (
 from faisceau.share import audit
 from faisceau.share.access import (
     DECIDERS,
+    HIDDEN,
     MISSING,
     NOT_DECIDER,
     VISIBLE,
@@ -266,6 +267,12 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
         # Cached entries are shared between requests: changed copies, never the originals.
         entries = [e if counts[e.network_id] == e.ads else replace(e, ads=counts[e.network_id])
                    for e in entries if e.network_id in shown]
+        hidden = _hidden_networks(reading, [d.network_id for e in entries
+                                            for d in e.earlier_decisions])
+        entries = [replace(e, earlier_decisions=[d for d in e.earlier_decisions
+                                                 if d.network_id not in hidden])
+                   if any(d.network_id in hidden for d in e.earlier_decisions) else e
+                   for e in entries]
         reading.detail = {"networks": [e.network_id for e in entries],
                           "include_decided": include_decided}
         return entries
@@ -280,6 +287,15 @@ def _network(reading: Reading, network_id: str) -> None:
                                 [network_id])[network_id]
     if answer != VISIBLE:
         raise NotThere(NOT_FOUND, "unknown" if answer == MISSING else "need-to-know")
+
+
+def _hidden_networks(reading: Reading, ids: list[str]) -> set[str]:
+    """Which of the networks an answer names (merged, split, absorbed with their decisions)
+    the viewer may not see: named nowhere, as if they did not exist."""
+    if not ids:
+        return set()
+    answers = network_visibility(reading.conn, reading.viewer, reading.ads, sorted(set(ids)))
+    return {n for n, answer in answers.items() if answer == HIDDEN}
 
 
 def _network_content(conn: Connection, network_id: str,
@@ -330,6 +346,15 @@ def network_view(store: Store, user: User, network_id: str, cache: ReadCache | N
         detail = {k: v for k, v in content.items() if k != "all_leads"}
         detail["score"] = _score_for(content["score"], scope)
         detail["leads"] = _visible_leads(reading, content["all_leads"])
+        hidden_networks = _hidden_networks(reading, [
+            *(o for e in content["events"] for o in e["others"]),
+            *(d["network_id"] for d in content["earlier_decisions"])])
+        if hidden_networks:
+            detail["events"] = [{**e, "others": [o for o in e["others"]
+                                                 if o not in hidden_networks]}
+                                for e in content["events"]]
+            detail["earlier_decisions"] = [d for d in content["earlier_decisions"]
+                                           if d["network_id"] not in hidden_networks]
         reading.detail = {"leads": [lead["id"] for lead in detail["leads"]]} \
             if detail["leads"] else {}
         return detail
