@@ -89,3 +89,20 @@ def test_every_string_of_an_answer_is_masked_keys_and_dataclasses_too() -> None:
     flat = repr(out)
     assert "Durand" not in flat and "+33612345678" not in flat
     assert out["n"] == 3 and isinstance(next(iter(out.values())), list)
+
+
+def test_parts_of_a_name_are_masked_as_whole_fields_not_in_a_namesakes_name() -> None:
+    matcher = _Matcher(["Léa Dupont", "+33612345678"], whole_only=["Léa", "Dupont"])
+    assert matcher("Jordan Dupont") == "Jordan Dupont"  # a suspect, namesake of the victim
+    assert matcher("LEA") == mask_token("Léa")  # an ad's name field
+    assert "Dupont" not in matcher("virement de Léa Dupont, 06 12 34 56 78")
+
+
+@given(st.lists(NAMES, min_size=1, max_size=40, unique=True), st.data())
+def test_replacements_find_what_each_text_would(values: list[str],
+                                                data: st.DataObject) -> None:
+    texts = data.draw(st.lists(st.one_of(TEXTS, st.sampled_from(values).map(
+        lambda v: f"chez {v}, le 3")), max_size=30))
+    matcher = _Matcher(values[: len(values) // 2 + 1], whole_only=values[len(values) // 2:])
+    expected = {t: matcher(t) for t in texts if matcher(t) != t}
+    assert matcher.replacements(set(texts)) == expected

@@ -94,6 +94,7 @@ class SensitiveData:
     categories: frozenset[str]
     types: frozenset[str]
     props: frozenset[str]
+    whole_field_props: frozenset[str]
     min_chars_in_text: int
 
 
@@ -117,7 +118,8 @@ def policy() -> Policy:
 def sensitive_data() -> SensitiveData:
     raw = _toml("sensitive.toml")
     return SensitiveData(frozenset(raw["categories"]), frozenset(raw["types"]),
-                         frozenset(raw["props"]), int(raw["min_chars_in_text"]))
+                         frozenset(raw["props"]), frozenset(raw["whole_field_props"]),
+                         int(raw["min_chars_in_text"]))
 
 
 # Case-file people whose data is shown only once the user gives a reason (Directive
@@ -160,6 +162,12 @@ def personal_value(prop: str, prop_type: str) -> bool:
     reason (a name, a phone, an e-mail, an address, a birth date, an identifier)."""
     data = sensitive_data()
     return prop_type in data.types or prop in data.props
+
+
+def masked_in_texts(prop: str) -> bool:
+    """Whether a personal value is masked inside longer texts too, or only where it is a
+    whole field (a part of a name: see ``sensitive.toml``)."""
+    return prop not in sensitive_data().whole_field_props
 
 
 def can_see(viewer: Viewer, distribution: Distribution) -> bool:

@@ -22,6 +22,7 @@ a reason is given: the safe side.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import hashlib
@@ -42,6 +43,7 @@ from faisceau.share.access import (
     WITH_REASON,
     disclosure_of,
     is_sensitive,
+    masked_in_texts,
     personal_value,
     sensitive_data,
 )
@@ -91,10 +93,19 @@ def _fold_char(char: str) -> str:
     return base[0] if base else char
 
 
+# Latin letters with their accents, folded at C speed (``str.translate``); other characters
+# one by one.
+_LATIN = {code: _fold_char(chr(code)) for code in range(0x250)}
+_BEYOND_LATIN = re.compile("[^\x00-\u024f]")
+
+
 def fold(text: str) -> str:
     """Lower case without accents, one character for each character of ``text``, so that
     what matches in the folded text is at the same place in the text."""
-    return "".join(_fold_char(c) for c in text)
+    folded = text.translate(_LATIN)
+    if folded.isascii() or not _BEYOND_LATIN.search(folded):
+        return folded
+    return "".join(_fold_char(c) for c in folded)
 
 
 def mask_token(value: str) -> str:
@@ -116,15 +127,17 @@ def _forms(prop_type: str, value: str) -> set[str]:
 
 
 class _Matcher:
-    """Finds masked values in a text (whole fields, and words in longer texts)."""
+    """Finds masked values in texts: as whole fields, and as words in longer texts."""
 
-    def __init__(self, values: Iterable[str]) -> None:
+    def __init__(self, values: Iterable[str], whole_only: Iterable[str] = ()) -> None:
+        """``values`` are masked as whole fields and inside texts; ``whole_only``, as whole
+        fields only."""
         folded = {fold(v).strip() for v in values if v and v.strip()}
-        self.whole = folded
+        self.whole = folded | {fold(v).strip() for v in whole_only if v and v.strip()}
         shortest = sensitive_data().min_chars_in_text
-        words = sorted((v for v in folded if len(v) >= shortest), key=len, reverse=True)
-        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words)) \
-            if words else None
+        self.words = sorted((v for v in folded if len(v) >= shortest), key=len, reverse=True)
+        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)"
+                                           for w in self.words)) if self.words else None
 
     def __call__(self, text: str) -> str:
         folded = fold(text)
@@ -138,6 +151,32 @@ class _Matcher:
             last = match.end()
         return "".join(pieces) + text[last:] if pieces else text
 
+    def replacements(self, texts: Iterable[str]) -> dict[str, str]:
+        """The texts that hold a masked value, each with its masked form. All texts are
+        folded at once and searched value by value (``str.find``, at C speed): only those
+        with a hit go through ``__call__``."""
+        distinct = list(texts)
+        if not distinct:
+            return {}
+        whole = fold("\x00".join(distinct))  # \x00: no value runs across two texts
+        starts, at = [], 0
+        for text in distinct:
+            starts.append(at)
+            at += len(text) + 1
+        hit = {i for i, text in enumerate(distinct)
+               if whole[starts[i]:starts[i] + len(text)].strip() in self.whole}
+        for word in self.words:
+            found = whole.find(word)
+            while found >= 0:
+                hit.add(bisect.bisect_right(starts, found) - 1)
+                found = whole.find(word, found + 1)
+        out = {}
+        for i in hit:
+            masked = self(distinct[i])
+            if masked != distinct[i]:
+                out[distinct[i]] = masked
+        return out
+
 
 def _walk(value: Any, on_text: Callable[[str], str]) -> Any:
     """``value`` with every string in it (keys too) passed through ``on_text``; containers
@@ -145,13 +184,19 @@ def _walk(value: Any, on_text: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return on_text(value)
     if isinstance(value, dict):
-        items = [(_walk(k, on_text), _walk(v, on_text)) for k, v in value.items()]
-        same = all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(),
-                                                                  strict=True))
-        return value if same else dict(items)
+        items, changed = [], False
+        for key, item in value.items():
+            new_key, new_item = _walk(key, on_text), _walk(item, on_text)
+            changed = changed or new_key is not key or new_item is not item
+            items.append((new_key, new_item))
+        return dict(items) if changed else value
     if isinstance(value, list | tuple | set | frozenset):
-        walked = [_walk(v, on_text) for v in value]
-        if all(w is v for w, v in zip(walked, value, strict=True)):
+        walked, changed = [], False
+        for item in value:
+            new = _walk(item, on_text)
+            changed = changed or new is not item
+            walked.append(new)
+        if not changed:
             return value
         return walked if isinstance(value, list) else type(value)(walked)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -167,7 +212,20 @@ def _walk(value: Any, on_text: Callable[[str], str]) -> Any:
 
 
 def _strings(value: Any, out: set[str]) -> None:
-    _walk(value, lambda s: out.add(s) or s)  # type: ignore[func-returns-value]
+    """Every string in ``value`` (keys too, dataclasses' fields too), into ``out``."""
+    if isinstance(value, str):
+        out.add(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _strings(key, out)
+            _strings(item, out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _strings(item, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            if f.init:
+                _strings(getattr(value, f.name), out)
 
 
 @dataclass
@@ -226,10 +284,7 @@ class Disclosure:
             self.shown.with_reason[entity_id] = str(reason)
         return answer
 
-    def _mentioned(self, parts: tuple[Any, ...]) -> None:
-        strings: set[str] = set()
-        for part in parts:
-            _strings(part, strings)
+    def _mentioned(self, strings: set[str]) -> None:
         candidates = {s for s in strings if 0 < len(s) <= LONGEST_ID}
         candidates |= {s.rsplit("/", 1)[1] for s in strings
                        if s.startswith("/") and 0 < len(s.rsplit("/", 1)[1]) <= LONGEST_ID}
@@ -242,26 +297,35 @@ class Disclosure:
                 self.state(entity_id, category, minor, canonical_id=canonical,
                            case_ids=[case_id] if case_id else [])
 
-    def _masked_values(self) -> list[str]:
+    def _masked_values(self) -> tuple[list[str], list[str]]:
+        """The personal values of the masked records: those masked inside texts too, and
+        those masked as whole fields only."""
         ids = sorted(self.shown.masked)
         if not ids:
-            return []
+            return [], []
         values = [str(r[1]) for r in fetch_in(self.conn, "SELECT id, caption FROM intel_entity",
                                               "id", ids) if r[1]]
+        whole_only: list[str] = []
         for _entity, prop, prop_type, value in fetch_in(
                 self.conn, "SELECT entity_id, prop, prop_type, value FROM intel_statement",
                 "entity_id", ids):
             if personal_value(prop, prop_type):
-                values += _forms(prop_type, value)
-        return values
+                (values if masked_in_texts(prop) else whole_only).extend(
+                    _forms(prop_type, value))
+        return values, whole_only
 
     def apply(self, *parts: Any) -> tuple[Any, ...]:
         """The parts of an answer (and its log entry) with the personal values of every
         masked record they mention replaced; ``shown`` then says what was masked and what
         shown with a reason."""
-        self._mentioned(parts)
-        values = self._masked_values()
-        if not values:
+        strings: set[str] = set()
+        for part in parts:
+            _strings(part, strings)
+        self._mentioned(strings)
+        values, whole_only = self._masked_values()
+        if not values and not whole_only:
             return parts
-        matcher = _Matcher(values)
-        return tuple(_walk(part, matcher) for part in parts)
+        replaced = _Matcher(values, whole_only).replacements(strings)
+        if not replaced:
+            return parts
+        return tuple(_walk(part, lambda text: replaced.get(text, text)) for part in parts)
