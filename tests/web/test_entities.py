@@ -221,6 +221,9 @@ def test_an_entity_follows_its_case_unless_it_has_a_distribution_of_its_own(
              for p in case[group]]
     assert "K1-P1" in shown and "K1-P3" not in shown
     assert PHONE_A not in orjson.dumps(case).decode()
+    # Nor is it counted among the case's witnesses (K1 has no other).
+    row = next(c for c in paris.get("/api/dossiers").json()["cases"] if c["case_id"] == "K1")
+    assert row["witnesses"] == 0 and case["case"]["witnesses"] == 0
     # Nor does the export name it, not even as the party of a link the case holds.
     export = paris.get("/api/dossiers/K1/export.ftm", params={"motif": REASON})
     assert export.status_code == 200 and "K1-P1" in export.text

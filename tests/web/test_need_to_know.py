@@ -252,6 +252,17 @@ def test_a_hidden_network_is_named_by_no_other(world: Store, app: Any) -> None:
     assert [d["network_id"] for d in theirs["earlier_decisions"]] == [network_c]
 
 
+def test_a_leads_own_distribution_hides_it_from_every_page_that_lists_leads(
+        world: Store, app: Any) -> None:
+    network_a = _network_of(world, "a1")
+    lead_id = str(_one(world, "SELECT id FROM intel_lead WHERE value = :v", v=P_X))
+    _distribute(_web(app, "admin"), "lead", lead_id, "own_unit", "DEP-13")
+    centre, marseille = _web(app, "centre"), _web(app, "marseille")
+    for path in (f"/api/reseaux/{network_a}", "/api/dossiers/K1", "/api/entites/K1-S"):
+        assert lead_id not in centre.get(path).text, path
+        assert lead_id in marseille.get(path).text, path
+
+
 # --- Sensitive values ----------------------------------------------------------------------
 
 SENSITIVE = ("Durand", "Léa Durand", P_B, MAIL_VICTIM, "Zoé", "Petit", P_MINOR, MAIL_MINOR)
