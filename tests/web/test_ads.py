@@ -156,10 +156,12 @@ def test_the_search_page_finds_ads_and_links_to_them(store: Store, app: Any) -> 
     searches = _log(store, login="analyst-ocrteh", record_kind="ad")
     assert all(e.action == "search" and e.record_id == "recherche" for e in searches)
     first_search = json.loads(searches[0].detail or "{}")
-    assert first_search["query"] == "massages très" and sorted(first_search["ads"]) == [a1, a2]
+    # Ads are logged by their one identifier, source:ad_id, as in the views' entries.
+    assert first_search["query"] == "massages très" and sorted(first_search["ads"]) == [
+        "exemple:a1", "exemple:a2"]
     api_search = next(json.loads(e.detail or "{}") for e in searches
                       if json.loads(e.detail or "{}")["filters"] == {"departement": "13"})
-    assert api_search["ads"] == [a1] and api_search["query"] == "massage"
+    assert api_search["ads"] == ["exemple:a1"] and api_search["query"] == "massage"
     # One entry per search that read the store (the invalid date read nothing).
     assert len(searches) == 8
     with store.begin() as conn:

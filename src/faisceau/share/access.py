@@ -44,7 +44,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import orjson
 from sqlalchemy.engine import Connection
 
 from faisceau.store.bulk import ads_by_key, fetch, fetch_in, mark
@@ -511,14 +510,6 @@ def visible_leads(conn: Connection, viewer: Viewer, scope: AdScope,
             continue
         out[lead_id] = LeadSeen(lead_id, kept, int(ads or 0))
     return out
-
-
-def lead_rows(conn: Connection, lead_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """What ``visible_leads`` needs of stored leads."""
-    rows = fetch_in(conn, "SELECT id, network_id, entity_id, evidence, ads FROM intel_lead",
-                    "id", list(lead_ids))
-    return [{"id": r[0], "network_id": r[1], "entity_id": r[2],
-             "evidence": orjson.loads(r[3]), "ads": int(r[4])} for r in rows]
 
 
 # --- Decisions on networks -------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from faisceau.ingest import fulltext
 from faisceau.score.combine import MINOR_WHY
-from faisceau.share.access import MISSING, VISIBLE, ad_visibility, visible_networks
+from faisceau.share.access import MISSING, VISIBLE, ad_ref, ad_visibility, visible_networks
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import fetch, iso_utc, mark
@@ -219,7 +219,7 @@ def search_view(store: Store, user: User, form: SearchForm, *, page: int = 1,
         reading.action = "search"
         reading.detail = {"query": form.q, "filters": form.filters(), "page": page,
                           "total": result.total, "more": result.capped,
-                          "ads": [h.ad_pk for h in result.hits]}
+                          "ads": [ad_ref(h.source, h.ad_id) for h in result.hits]}
         return result
 
     return consult(store, user, "ad", SEARCH_RECORD, read)
