@@ -257,6 +257,11 @@ def test_a_leads_own_distribution_hides_it_from_every_page_that_lists_leads(
     network_a = _network_of(world, "a1")
     lead_id = str(_one(world, "SELECT id FROM intel_lead WHERE value = :v", v=P_X))
     _distribute(_web(app, "admin"), "lead", lead_id, "own_unit", "DEP-13")
+    # The change logs what the lead had before: its case entity's distribution.
+    change = next(orjson.loads(e.detail or "{}") for e in _log(world, "admin")
+                  if e.action == "change")
+    assert (change["before"]["level"], change["before"]["owner_unit"]) == (
+        "with_central", "DEP-13")
     centre, marseille = _web(app, "centre"), _web(app, "marseille")
     for path in (f"/api/reseaux/{network_a}", "/api/dossiers/K1", "/api/entites/K1-S"):
         assert lead_id not in centre.get(path).text, path

@@ -20,6 +20,7 @@ from faisceau.share.access import (
     AD_KIND,
     CASE_KIND,
     ENTITY_KIND,
+    LEAD_KIND,
     LEVELS,
     Distribution,
     ad_ref,
@@ -183,12 +184,29 @@ def record_key(conn: Connection, kind: str, record_id: str) -> str:
 
 
 def current_distribution(conn: Connection, kind: str, record_id: str) -> Distribution:
-    """The record's distribution now: set, else its kind's default with its owning unit."""
+    """The record's distribution now: set, else its kind's default with its owning unit (a
+    lead without one of its own follows its case entity, as ``access.visible_leads``)."""
     if kind == CASE_KIND:
         return case_distributions(conn, [record_id])[record_id]
     if kind == ENTITY_KIND:
         return entity_distributions(conn, [record_id])[record_id]
+    if kind == LEAD_KIND:
+        own = distributions(conn, kind, [record_id])
+        if set_distributions_of(conn, kind, record_id):
+            return own[record_id]
+        entity = conn.execute(select(intel_lead.c.entity_id).where(
+            intel_lead.c.id == record_id)).scalar()
+        if entity is not None:
+            return entity_distributions(conn, [entity])[entity]
+        return own[record_id]
     return distributions(conn, kind, [record_id])[record_id]
+
+
+def set_distributions_of(conn: Connection, kind: str, record_id: str) -> bool:
+    """Whether a distribution of its own is set on the record."""
+    return conn.execute(select(share_distribution.c.level).where(
+        share_distribution.c.record_kind == kind,
+        share_distribution.c.record_id == record_id)).first() is not None
 
 
 def set_distribution(conn: Connection, kind: str, record_id: str, level: str, set_by: str,
