@@ -126,6 +126,7 @@ def test_the_command_line_applies_the_policy_and_logs_the_change(tmp_path: Path)
         changes = [(e.login, e.record_id, e.detail) for e in audit.entries(conn)]
     store.dispose()
     assert changes == [
-        ("operateur", "marc", '{"name":"marc","role":"analyst","unit":"OCRTEH","what":"created"}'),
-        ("operateur", "marc", '{"what":"password reset"}')]
+        ("operateur", "marc", '{"command":"users add","name":"marc","role":"analyst",'
+                              '"unit":"OCRTEH","what":"created"}'),
+        ("operateur", "marc", '{"command":"users password","what":"password reset"}')]
     assert authenticate(store, "marc", GOOD) is None

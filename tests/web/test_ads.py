@@ -155,10 +155,12 @@ def test_the_search_page_finds_ads_and_links_to_them(store: Store, app: Any) -> 
     searches = _log(store, login="analyst-ocrteh", record_kind="ad")
     assert all(e.action == "search" and e.record_id == "recherche" for e in searches)
     first_search = json.loads(searches[0].detail or "{}")
-    assert first_search["query"] == "massages très" and sorted(first_search["ads"]) == [a1, a2]
+    # Ads are logged by their one identifier, source:ad_id, as in the views' entries.
+    assert first_search["query"] == "massages très" and sorted(first_search["ads"]) == [
+        "exemple:a1", "exemple:a2"]
     api_search = next(json.loads(e.detail or "{}") for e in searches
                       if json.loads(e.detail or "{}")["filters"] == {"departement": "13"})
-    assert api_search["ads"] == [a1] and api_search["query"] == "massage"
+    assert api_search["ads"] == ["exemple:a1"] and api_search["query"] == "massage"
     # One entry per search that read the store (the invalid date read nothing).
     assert len(searches) == 8
     assert audit.verify(store).intact
@@ -214,7 +216,9 @@ def test_the_ad_page_shows_versions_provenance_changes_contacts_and_network(
         assert f'href="/annonces/{a1}"' in network.text
     views = [e for e in _log(store, login="analyst-ocrteh", record_kind="ad")
              if e.action == "view"]
-    assert [e.record_id for e in views] == [str(a1), str(a1), str(a3), str(a3)]
+    # Logged under the one identifier of an ad, as users see it.
+    assert [e.record_id for e in views] == ["exemple:a1", "exemple:a1", "exemple:a3",
+                                            "exemple:a3"]
 
 
 def test_the_network_link_is_only_given_to_who_may_see_the_network(store: Store,
@@ -253,7 +257,7 @@ def test_no_role_unit_or_level_leaks_an_ad(store: Store, app: Any) -> None:
                     with store.begin() as conn:
                         conn.execute(delete(share_distribution))
                 else:
-                    _distribute(store, "ad", str(a1), level)
+                    _distribute(store, "ad", "exemple:a1", level)
                 shared = Distribution(level or "all_units", OWNER if level else CENTRAL,
                                       GROUP if level == "group" else None)
                 sees = can_see(viewer, shared)
@@ -283,7 +287,8 @@ def test_no_role_unit_or_level_leaks_an_ad(store: Store, app: Any) -> None:
                     assert "exemple:a1" not in page.text, what
     assert checked == (len(LEVELS) + 1) * len(ROLES) * len(UNITS)
     denied = [e for e in _log(store) if e.action == "denied" and e.record_kind == "ad"]
-    assert {json.loads(e.detail or "{}")["why"] for e in denied} == {"role", "need-to-know"}
+    assert {json.loads(e.detail or "{}")["why"] for e in denied} == {"role", "need-to-know",
+                                                                     "unknown"}
     assert any(e.record_id == "recherche" for e in denied)  # the auditor's search refused
     assert audit.verify(store).intact
 

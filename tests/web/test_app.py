@@ -271,6 +271,9 @@ def test_views_are_logged_need_to_know_hides_networks_and_auditors_read_no_recor
         assert [(e.action, e.record_kind, e.record_id, e.unit) for e in alice
                 if e.record_kind == "network"] == [
             ("view", "network", top, "OCRTEH"), ("view", "network", top, "OCRTEH"),
+            # The unknown network is refused as the hidden one is (only the log's "why"
+            # tells them apart).
+            ("denied", "network", "n-0000000000000000", "OCRTEH"),
             ("denied", "network", hidden, "OCRTEH"), ("denied", "network", hidden, "OCRTEH"),
             ("view", "network", top, "OCRTEH")]
         queue_views = [e for e in alice if e.record_kind == "queue"]

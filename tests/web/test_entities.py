@@ -44,6 +44,7 @@ from faisceau.store import Store, open_store
 from faisceau.store.bulk import utc_now
 from faisceau.store.schema import (
     intel_lead,
+    network,
     share_distribution,
     share_group,
     share_group_member,
@@ -191,7 +192,10 @@ def test_no_role_unit_or_level_leaks_a_case_or_its_people(store: Store) -> None:
     denied = [e for e in _log(store, f"analyst-{OUTSIDE}".lower()) if e.action == "denied"]
     assert {(e.record_kind, e.record_id) for e in denied} >= {("case", "K1"),
                                                                ("entity", "K1-P3")}
-    assert all(orjson.loads(e.detail or "{}")["why"] == "need-to-know" for e in denied)
+    # A hidden record and a missing one answer alike; only the log tells them apart.
+    assert {(e.record_id, orjson.loads(e.detail or "{}")["why"]) for e in denied} == {
+        ("K1", "need-to-know"), ("K1-P3", "need-to-know"), ("K9", "unknown"),
+        ("K9-P9", "unknown")}
     auditor = [e for e in _log(store, f"auditor-{OWNER}".lower()) if e.action == "denied"]
     assert auditor and all(orjson.loads(e.detail or "{}")["why"] == "role" for e in auditor)
 
@@ -216,6 +220,13 @@ def test_an_entity_follows_its_case_unless_it_has_a_distribution_of_its_own(
              for p in case[group]]
     assert "K1-P1" in shown and "K1-P3" not in shown
     assert PHONE_A not in orjson.dumps(case).decode()
+    # Nor is it counted among the case's witnesses (K1 has no other).
+    row = next(c for c in paris.get("/api/dossiers").json()["cases"] if c["case_id"] == "K1")
+    assert row["witnesses"] == 0 and case["case"]["witnesses"] == 0
+    # Nor does the export name it, not even as the party of a link the case holds.
+    export = paris.get("/api/dossiers/K1/export.ftm", params={"motif": REASON})
+    assert export.status_code == 200 and "K1-P1" in export.text
+    assert "K1-P3" not in export.text and "Blanc" not in export.text
 
 
 def test_a_person_across_two_cases_shows_only_the_cases_the_viewer_may_see(
@@ -387,6 +398,8 @@ def test_a_victim_is_shown_only_with_a_reason_and_the_reason_is_logged(store: St
 def test_a_case_masks_its_victims_until_a_reason_is_given(store: Store) -> None:
     with store.begin() as conn:
         now = utc_now()
+        conn.execute(insert(network).values(id="n-0000000000000001", created_at=now,
+                                            updated_at=now, status="active", ads=0))
         conn.execute(insert(intel_lead).values(
             id="lead-1", network_id="n-0000000000000001", entity_id="K1-P1", case_id="K1",
             kind="phone", value="+33612345678", ads=3, evidence="[]", strength=0.9,

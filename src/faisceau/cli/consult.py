@@ -138,9 +138,11 @@ def consultation(command: str, record_kind: str, record_id: str, *,
         # INSERT): the entry is an ordinary statement.
         conn.execution_options(stream_results=False, yield_per=None)
         viewer = Viewer(analyst_name(None), "operator", policy().central_unit)
+        # A change (an account created, unlocked...) reads no records: its entry says what
+        # changed, not which records were shown.
+        read = {} if action == "change" else {"records": done.shown, "masked": done.masked}
         audit.record(conn, viewer, action, record_kind, record_id, reason=why,
-                     detail={"command": command, "records": done.shown,
-                             "masked": done.masked, **done.detail})
+                     detail={"command": command, **read, **done.detail})
     if done.masked:
         done.note(f"{len(done.masked)} fiche(s) sensible(s) masquée(s) (victimes, "
                   "signalements de fugue, mineurs) : --reason MOTIF pour les afficher, "

@@ -28,7 +28,7 @@ import polars as pl
 from followthemoney import model
 from sqlalchemy.engine import Connection
 
-from faisceau.store.bulk import fetch, mark
+from faisceau.store.bulk import fetch, fetch_in, mark
 
 NODE_SCHEMA = {"id": pl.Utf8, "kind": pl.Utf8, "label": pl.Utf8, "category": pl.Utf8,
                "role": pl.Utf8, "case_id": pl.Utf8, "first": pl.Date, "last": pl.Date}
@@ -213,10 +213,8 @@ def _monitoring(conn: Connection, canonical: dict[str, str]) -> tuple[pl.DataFra
                      "FROM network n LEFT JOIN network_score s ON s.network_id = n.id "
                      "WHERE n.status = 'active'", ())
     nodes = pl.DataFrame([
-        (f"network:{nid}", "network",
-         f"réseau {nid} ({ads} annonces" + (f", risque {risk:.2f})" if risk is not None
-                                           else ")"),
-         None, None, None, _as_date(first), _as_date(last))
+        (f"network:{nid}", "network", network_label(nid, ads, risk), None, None, None,
+         _as_date(first), _as_date(last))
         for nid, ads, first, last, risk in networks], orient="row", schema=NODE_SCHEMA)
     keys = fetch(conn, "SELECT an.network_id, k.kind, k.value, COUNT(DISTINCT k.ad_pk), "
                  "MIN(a.first_seen), MAX(a.last_seen) FROM link_key k "
@@ -234,6 +232,26 @@ def _monitoring(conn: Connection, canonical: dict[str, str]) -> tuple[pl.DataFra
                f"piste ({kind})") for nid, eid, kind, ads, first, last in leads]
     frame = _edge_frame([(a, b, k, w, _iso(f), _iso(la), e) for a, b, k, w, f, la, e in edges])
     return nodes, frame
+
+
+def network_label(network_id: str, ads: int, risk: float | None) -> str:
+    """A network node's label: its id, its ads and its risk."""
+    return (f"réseau {network_id} ({ads} annonces"
+            + (f", risque {risk:.2f})" if risk is not None else ")"))
+
+
+def advertised_by(conn: Connection, ad_pks: list[int]) -> pl.DataFrame:
+    """What these ads add to their networks' ``advertises`` edges: source (the network
+    node), target (the phone or e-mail node) and how many of the ads show it. A viewer who
+    may not see some ads takes their part out of the edges."""
+    rows = fetch_in(conn, "SELECT an.network_id, k.kind, k.value, k.ad_pk FROM link_key k "
+                    "JOIN ad_network an ON an.ad_pk = k.ad_pk", "k.ad_pk", ad_pks) \
+        if ad_pks else []
+    pairs = {(f"network:{nid}", f"{kind}:{value}", int(pk)) for nid, kind, value, pk in rows
+             if kind in VALUE_NODES}
+    frame = pl.DataFrame([(a, b) for a, b, _pk in pairs], orient="row",
+                         schema={"source": pl.Utf8, "target": pl.Utf8})
+    return frame.group_by(["source", "target"]).agg(ads=pl.len())
 
 
 def _iso(value: Any) -> str | None:

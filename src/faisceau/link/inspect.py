@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -39,11 +40,15 @@ def largest_networks(conn: Connection, limit: int) -> list[dict[str, Any]]:
     return out
 
 
-def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
+def network_detail(conn: Connection, network_id: str, *,
+                   hidden_ads: Collection[int] = ()) -> dict[str, Any] | None:
+    """One network, or None. ``hidden_ads`` (primary keys) are left out of everything it
+    shows: its ads, persons, identifiers, circuit, evidence and ad count (a viewer's
+    need-to-know, decided in ``faisceau.share.access``)."""
     head = conn.execute(select(network).where(network.c.id == network_id)).first()
     if head is None:
         return None
-    ads = conn.execute(
+    every_ad = conn.execute(
         select(ad.c.id, ad.c.source, ad.c.ad_id, ad.c.first_seen, ad.c.last_seen,
                ad_version.c.name, ad_version.c.age, ad_version.c.commune,
                ad_version.c.departement, ad.c.current_version_id)
@@ -51,6 +56,8 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
         .join(ad_version, ad_version.c.id == ad.c.current_version_id)
         .where(ad_network.c.network_id == network_id)
         .order_by(ad.c.first_seen, ad.c.id)).all()
+    hidden_refs = {f"{r.source}:{r.ad_id}" for r in every_ad if r.id in hidden_ads}
+    ads = [r for r in every_ad if r.id not in hidden_ads]
     pks = [r.id for r in ads]
     values: dict[str, set[str]] = defaultdict(set)
     for kind, value in conn.execute(
@@ -76,13 +83,22 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
         if r.commune and (not circuit or circuit[-1]["commune"] != r.commune):
             circuit.append({"from": iso_utc(r.first_seen), "commune": r.commune,
                             "departement": r.departement})
-    evidence = [
-        {"kind": e.kind, "value": e.value, "ads": orjson.loads(e.ads),
-         "first_seen": iso_utc(e.first_seen), "last_seen": iso_utc(e.last_seen),
-         "detail": orjson.loads(e.detail) if e.detail else None}
-        for e in conn.execute(select(network_evidence)
-                              .where(network_evidence.c.network_id == network_id)
-                              .order_by(network_evidence.c.id))]
+    seen = {f"{r.source}:{r.ad_id}": (r.first_seen, r.last_seen) for r in ads}
+    evidence = []
+    for e in conn.execute(select(network_evidence)
+                          .where(network_evidence.c.network_id == network_id)
+                          .order_by(network_evidence.c.id)):
+        refs = orjson.loads(e.ads)
+        shown = [r for r in refs if r not in hidden_refs]
+        if refs and not shown:
+            continue  # what only hidden ads show
+        first, last = e.first_seen, e.last_seen
+        if len(shown) < len(refs):  # dated by the ads left, not by the hidden ones
+            first = min((seen[r][0] for r in shown if r in seen), default=None)
+            last = max((seen[r][1] for r in shown if r in seen), default=None)
+        evidence.append({"kind": e.kind, "value": e.value, "ads": shown,
+                         "first_seen": iso_utc(first), "last_seen": iso_utc(last),
+                         "detail": orjson.loads(e.detail) if e.detail else None})
     events = [
         {"at": iso_utc(e.at), "data_date": iso_utc(e.data_date), "kind": e.kind,
          "others": orjson.loads(e.others), "cause": e.cause}
@@ -91,8 +107,12 @@ def network_detail(conn: Connection, network_id: str) -> dict[str, Any] | None:
                                      | network_event.c.others.contains(network_id))
                               .order_by(network_event.c.id))]
     return {
-        "network_id": network_id, "status": head.status, "ads_count": head.ads,
-        "first_seen": iso_utc(head.first_seen), "last_seen": iso_utc(head.last_seen),
+        "network_id": network_id, "status": head.status,
+        "ads_count": len(ads) if hidden_refs else head.ads,
+        "first_seen": iso_utc(min((r.first_seen for r in ads), default=None)
+                              if hidden_refs else head.first_seen),
+        "last_seen": iso_utc(max((r.last_seen for r in ads), default=None)
+                             if hidden_refs else head.last_seen),
         "ads": [{"ad": f"{r.source}:{r.ad_id}", "pk": int(r.id),
                  "first_seen": iso_utc(r.first_seen), "last_seen": iso_utc(r.last_seen),
                  "name": r.name, "commune": r.commune, "departement": r.departement}

@@ -1,6 +1,7 @@
 """What administrators manage besides accounts: partner units, sharing groups of units, and
 the distribution of single records (the level a record is shared at, when its kind's
-default in ``distribution.toml`` does not fit).
+default in ``distribution.toml`` does not fit). A record is named as users see it: a
+network, case, entity or lead by its id, an ad by ``source:ad_id`` (``record_key``).
 
 Every function works in the caller's transaction, so that the change and its entry in the
 consultation log (written by the caller) commit together or not at all. Refusals raise
@@ -16,10 +17,13 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from faisceau.share.access import (
+    AD_KIND,
     CASE_KIND,
     ENTITY_KIND,
+    LEAD_KIND,
     LEVELS,
     Distribution,
+    ad_ref,
     case_distributions,
     distributions,
     entity_distributions,
@@ -40,6 +44,7 @@ from faisceau.store.schema import (
 
 UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 GROUP_NAME = re.compile(r"^[\w][\w .'-]{1,99}$")
+MAX_RECORD_ID = 128  # share_distribution.record_id
 LEVEL_WORDS = {"own_unit": "unité propriétaire seule", "with_central": "avec l'office central",
                "all_units": "toutes les unités", "group": "groupe de partage"}
 
@@ -157,7 +162,7 @@ def _record_exists(conn: Connection, kind: str, record_id: str) -> bool:
         query = select(intel_entity.c.id).where(intel_entity.c.id == record_id)
     elif kind == "lead":
         query = select(intel_lead.c.id).where(intel_lead.c.id == record_id)
-    elif kind == "ad":
+    elif kind == AD_KIND:
         source, _, ad_id = record_id.partition(":")
         query = select(ad.c.id).where(ad.c.source == source, ad.c.ad_id == ad_id)
     else:
@@ -165,13 +170,43 @@ def _record_exists(conn: Connection, kind: str, record_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
+def record_key(conn: Connection, kind: str, record_id: str) -> str:
+    """The one identifier a distribution names a record by. An ad is ``source:ad_id`` (as
+    users see it); the number in an ad page's address (``/annonces/42``) is read as that
+    ad's, so that either form sets the same distribution."""
+    record_id = record_id.strip()
+    if kind == AD_KIND and record_id.isascii() and record_id.isdigit() and len(record_id) < 19:
+        row = conn.execute(select(ad.c.source, ad.c.ad_id).where(
+            ad.c.id == int(record_id))).first()
+        if row is not None:
+            return ad_ref(row.source, row.ad_id)
+    return record_id
+
+
 def current_distribution(conn: Connection, kind: str, record_id: str) -> Distribution:
-    """The record's distribution now: set, else its kind's default with its owning unit."""
+    """The record's distribution now: set, else its kind's default with its owning unit (a
+    lead without one of its own follows its case entity, as ``access.visible_leads``)."""
     if kind == CASE_KIND:
         return case_distributions(conn, [record_id])[record_id]
     if kind == ENTITY_KIND:
         return entity_distributions(conn, [record_id])[record_id]
+    if kind == LEAD_KIND:
+        own = distributions(conn, kind, [record_id])
+        if set_distributions_of(conn, kind, record_id):
+            return own[record_id]
+        entity = conn.execute(select(intel_lead.c.entity_id).where(
+            intel_lead.c.id == record_id)).scalar()
+        if entity is not None:
+            return entity_distributions(conn, [entity])[entity]
+        return own[record_id]
     return distributions(conn, kind, [record_id])[record_id]
+
+
+def set_distributions_of(conn: Connection, kind: str, record_id: str) -> bool:
+    """Whether a distribution of its own is set on the record."""
+    return conn.execute(select(share_distribution.c.level).where(
+        share_distribution.c.record_kind == kind,
+        share_distribution.c.record_id == record_id)).first() is not None
 
 
 def set_distribution(conn: Connection, kind: str, record_id: str, level: str, set_by: str,
@@ -193,8 +228,9 @@ def set_distribution(conn: Connection, kind: str, record_id: str, level: str, se
             raise AccountError(f"groupe inconnu : {group}")
     else:
         group = None
-    record_id = record_id.strip()
-    if not record_id or not _record_exists(conn, kind, record_id):
+    record_id = record_key(conn, kind, record_id)
+    if not record_id or len(record_id) > MAX_RECORD_ID \
+            or not _record_exists(conn, kind, record_id):
         raise AccountError(f"enregistrement introuvable : {kind} {record_id}")
     owner_unit = (owner_unit or "").strip() or None
     if owner_unit is not None and not unit_exists(conn, owner_unit):

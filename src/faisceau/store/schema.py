@@ -531,7 +531,8 @@ share_group_member = Table(
 share_distribution = Table(
     "share_distribution",
     metadata,
-    Column("record_kind", String(16), primary_key=True),  # network, case, entity, lead
+    Column("record_kind", String(16), primary_key=True),  # network, ad, case, entity, lead
+    # The record's id; an ad's is "source:ad_id" (migration 0010), as users see it.
     Column("record_id", String(128), primary_key=True),
     Column("level", String(16), nullable=False),
     Column("owner_unit", String(32), nullable=False),

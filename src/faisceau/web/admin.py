@@ -42,6 +42,7 @@ from faisceau.share.groups import (
     list_distributions,
     list_groups,
     list_units,
+    record_key,
     record_kinds,
     remove_member,
     set_distribution,
@@ -202,8 +203,9 @@ def change_distribution(store: Store, user: User, kind: str, record_id: str, lev
     def action(conn: Connection) -> tuple[dict[str, Any], str, str, str, Any]:
         before, after = set_distribution(conn, kind, record_id, level, user.login,
                                          group=group, owner_unit=owner_unit)
+        key = record_key(conn, kind, record_id)  # an ad's number reads as its source:ad_id
         found = next(d for d in list_distributions(conn)
-                     if d.record_kind == kind and d.record_id == record_id.strip())
+                     if d.record_kind == kind and d.record_id == key)
         return asdict(found), "change", "distribution", f"{kind}:{found.record_id}", {
             "record_kind": kind, "record_id": found.record_id,
             "before": asdict(before), "after": asdict(after)}

@@ -1,10 +1,11 @@
 """Ad pages and search over ads: an ad with its provenance and versions; French full-text
 search with filters (département, dates, phone, handle). Every view and search is logged.
 
-Need-to-know: an ad is the record kind ``ad`` (``share_distribution.record_id`` is the ad's
-primary key, as in ``/annonces/{ad_pk}``), national by default. A search only ever reads the
-ads the viewer may see (the refused ones are left out in the query itself, so counts and
-pages are theirs), and an ad the viewer may not see answers exactly as a missing one (404).
+Need-to-know: an ad is the record kind ``ad``, named ``source:ad_id`` in distributions and
+in the log (the page's address holds its primary key), national by default; which ads a
+viewer may see is ``access.AdScope``. A search only ever reads the ads the viewer may see
+(the refused ones are left out in the query itself, so counts and pages are theirs), and an
+ad the viewer may not see answers exactly as a missing one (404, the same statements).
 The search is one consultation-log entry with the query, the filters and the ads shown;
 each ad page one more.
 """
@@ -24,18 +25,12 @@ from sqlalchemy import Connection
 
 from faisceau.ingest import fulltext
 from faisceau.score.combine import MINOR_WHY
-from faisceau.share import audit
-from faisceau.share.access import (
-    Distribution,
-    Viewer,
-    can_see,
-    default_distribution,
-    visible,
-)
+from faisceau.share.access import MISSING, VISIBLE, ad_ref, ad_visibility, visible_networks
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import fetch, iso_utc, mark
-from faisceau.web.api import ErrorOut, Refused, refused_role
+from faisceau.web.api import ErrorOut
+from faisceau.web.consult import NotThere, Reading, consult
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -158,22 +153,6 @@ SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-# --- Need-to-know --------------------------------------------------------------------------
-
-
-def _restrictions(conn: Connection, viewer: Viewer) -> tuple[list[int], list[int] | None]:
-    """The ads the viewer may not see among those given a distribution, and, when the
-    default distribution of ads hides them from the viewer, the only ones they may see:
-    (hidden, only). Few ads have a distribution of their own."""
-    rows = fetch(conn, "SELECT record_id, level, owner_unit, group_name FROM "
-                 f"share_distribution WHERE record_kind = {mark(conn)}", ("ad",))
-    ruled = {int(r[0]): can_see(viewer, Distribution(r[1], r[2], r[3]))
-             for r in rows if _digits(str(r[0]), 19)}
-    if can_see(viewer, default_distribution("ad", None)):
-        return [pk for pk, sees in ruled.items() if not sees], None
-    return [], [pk for pk, sees in ruled.items() if sees]
-
-
 def _digits(value: str, most: int) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= most
 
@@ -217,33 +196,33 @@ def search_view(store: Store, user: User, form: SearchForm, *, page: int = 1,
     shown. An empty form reads nothing and logs nothing."""
     form = SearchForm(*(v.replace("\x00", "").strip() for v in (
         form.q, form.departement, form.du, form.au, form.telephone, form.pseudo)))
-    refused: Refused | None = None
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "ad", SEARCH_RECORD)
-        if refused is None:
-            notes: list[str] = []
-            seen_from = _date(form.du, "du", notes)
-            seen_to = _date(form.au, "au", notes)
-            if seen_from and seen_to and seen_from > seen_to:
-                notes.append("la date « du » suit la date « au »")
-            if notes or form.empty():
-                return fulltext.SearchResult(notes=notes)
-            fulltext.index_new(conn)  # a store migrated with ads: indexed at first search
-            hidden, only = _restrictions(conn, viewer)
-            result = fulltext.search_ads(
-                conn, form.q, departement=form.departement or None, seen_from=seen_from,
-                seen_to=seen_to, phone=form.telephone or None, handle=form.pseudo or None,
-                limit=page_size, offset=(page - 1) * page_size, hidden_ads=hidden,
-                only_ads=only)
-            shown = set(visible(conn, viewer, "ad", [str(h.ad_pk) for h in result.hits]))
-            result.hits = [h for h in result.hits if str(h.ad_pk) in shown]
-            audit.record(conn, viewer, "search", "ad", SEARCH_RECORD, detail={
-                "query": form.q, "filters": form.filters(), "page": page,
-                "total": result.total, "more": result.capped,
-                "ads": [h.ad_pk for h in result.hits]})
-            return result
-    raise refused
+
+    def read(reading: Reading) -> fulltext.SearchResult:
+        notes: list[str] = []
+        seen_from = _date(form.du, "du", notes)
+        seen_to = _date(form.au, "au", notes)
+        if seen_from and seen_to and seen_from > seen_to:
+            notes.append("la date « du » suit la date « au »")
+        if notes or form.empty():
+            reading.logged = False
+            return fulltext.SearchResult(notes=notes)
+        conn, scope = reading.conn, reading.ads
+        fulltext.index_new(conn)  # a store migrated with ads: indexed at first search
+        # The ads the viewer may not see are left out inside the query: counts and pages
+        # are the viewer's own.
+        result = fulltext.search_ads(
+            conn, form.q, departement=form.departement or None, seen_from=seen_from,
+            seen_to=seen_to, phone=form.telephone or None, handle=form.pseudo or None,
+            limit=page_size, offset=(page - 1) * page_size, hidden_ads=scope.hidden_pks(),
+            only_ads=scope.only_pks())
+        result.hits = [h for h in result.hits if scope.sees_pk(h.ad_pk)]
+        reading.action = "search"
+        reading.detail = {"query": form.q, "filters": form.filters(), "page": page,
+                          "total": result.total, "more": result.capped,
+                          "ads": [ad_ref(h.source, h.ad_id) for h in result.hits]}
+        return result
+
+    return consult(store, user, "ad", SEARCH_RECORD, read)
 
 
 def _search_out(form: SearchForm, result: fulltext.SearchResult, page: int,
@@ -254,10 +233,6 @@ def _search_out(form: SearchForm, result: fulltext.SearchResult, page: int,
 
 
 # --- One ad --------------------------------------------------------------------------------
-
-
-def _ad_exists(conn: Connection, ad_pk: int) -> bool:
-    return bool(fetch(conn, f"SELECT 1 FROM ad WHERE id = {mark(conn)}", (ad_pk,)))
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
@@ -376,27 +351,26 @@ def ad_detail(conn: Connection, ad_pk: int) -> dict[str, Any] | None:
 
 
 def ad_view(store: Store, user: User, ad_pk: int) -> dict[str, Any]:
-    """One ad as the user may see it; the view (or the refusal) is logged."""
-    record_id = str(ad_pk)
-    refused: Refused | None = None
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "ad", record_id)
-        if refused is None and (not 1 <= ad_pk <= MAX_ID or not _ad_exists(conn, ad_pk)):
-            refused = Refused(404, AD_NOT_FOUND)
-        elif refused is None and not visible(conn, viewer, "ad", [record_id]):
-            audit.record(conn, viewer, "denied", "ad", record_id,
-                         detail={"why": "need-to-know"})
-            refused = Refused(404, AD_NOT_FOUND)
-        elif refused is None:
-            detail = ad_detail(conn, ad_pk)
-            assert detail is not None
-            network_id = detail["network_id"]
-            if network_id is not None and not visible(conn, viewer, "network", [network_id]):
-                detail["network_id"] = None
-            audit.record(conn, viewer, "view", "ad", record_id)
-            return detail
-    raise refused
+    """One ad as the user may see it; the view (or the refusal) is logged under the ad's
+    ``source:ad_id``. A hidden ad answers as a missing one, from the same statements."""
+
+    def read(reading: Reading) -> dict[str, Any]:
+        conn = reading.conn
+        answer, ref = ad_visibility(conn, reading.viewer, reading.ads, [ad_pk])[ad_pk]
+        reading.record_id = ref
+        if answer != VISIBLE:
+            raise NotThere(AD_NOT_FOUND, "unknown" if answer == MISSING else "need-to-know")
+        detail = ad_detail(conn, ad_pk)
+        assert detail is not None
+        network_id = detail["network_id"]
+        if network_id is not None and not visible_networks(conn, reading.viewer, reading.ads,
+                                                           [network_id]):
+            detail["network_id"] = None
+        return detail
+
+    if not 1 <= ad_pk <= MAX_ID:
+        ad_pk = 0  # no ad: the same statements, the same answer
+    return consult(store, user, "ad", str(ad_pk), read)
 
 
 # --- Routes --------------------------------------------------------------------------------

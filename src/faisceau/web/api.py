@@ -1,15 +1,22 @@
-"""The JSON API, and the reads and writes the pages share with it.
+"""The JSON API of the review queue and networks, and the reads and writes the pages share
+with it.
 
-Every read of records goes through ``queue_view`` and ``network_view``: need-to-know is
-decided there (``faisceau.share.access``) and each consultation is written to the
-consultation log in the same transaction as the read. A refusal is logged too, then raised
-after the transaction has committed (so that the log keeps it): 403 for a role that does
-not read records (the auditor), 404 for a network the viewer may not see, exactly as for a
-network that does not exist.
+Every read goes through ``faisceau.web.consult`` (need-to-know decided by
+``faisceau.share.access``, sensitive values masked, the consultation logged in the same
+transaction): 403 for a role that does not read records (the auditor), 404 for a network
+the viewer may not see, exactly as for a network that does not exist. A network is shown
+from the ads the viewer may see: its ads, persons, identifiers, circuit, evidence,
+timeline, its reasons' evidence and its ad counts leave the hidden ones out (a network
+whose every ad is hidden is hidden). A decision is recorded only when
+``access.decision_refusal`` allows it (a territorial unit decides within its département);
+a refusal is logged as ``denied``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -20,31 +27,51 @@ from faisceau.intel.leads import Lead, leads_for_network
 from faisceau.link.inspect import network_detail
 from faisceau.score.inspect import network_score_detail
 from faisceau.score.review import (
+    DECISIONS,
     Decision,
     QueueEntry,
     ReviewError,
     earlier_decisions,
     history,
-    network_exists,
     queue,
     record_decision,
 )
 from faisceau.share import audit
-from faisceau.share.access import READERS, Viewer, is_sensitive, visible, visible_entities
+from faisceau.share.access import (
+    DECIDERS,
+    HIDDEN,
+    MISSING,
+    NOT_DECIDER,
+    VISIBLE,
+    AdScope,
+    ad_scope,
+    allowed_decisions,
+    decision_refusal,
+    network_visibility,
+    shown_evidence,
+    visible_ad_counts,
+    visible_networks,
+)
 from faisceau.share.accounts import User
 from faisceau.store import Store
-from faisceau.store.bulk import fetch, fetch_in, mark
+from faisceau.store.bulk import fetch, mark
 from faisceau.web.cache import ReadCache
+from faisceau.web.consult import (
+    ROLE_REFUSED,
+    NotThere,
+    Reading,
+    Refused,
+    consult,
+    leads_seen,
+    refused_role,
+)
 from faisceau.web.security import csrf_token, current_user, store_of
 
-# Who may record a review decision: the intelligence analysts of the central office and
-# the territorial referents. Investigators and administrators read.
-DECIDERS = ("analyst", "referent")
+__all__ = ["DECIDERS", "NOT_DECIDER", "ROLE_REFUSED", "Refused", "refused_role"]
+
 QUEUE_LIMIT = 50
 MAX_QUEUE_LIMIT = 500
-ROLE_REFUSED = "Votre rôle ne donne pas accès aux dossiers."
 NOT_FOUND = "Réseau introuvable."
-NOT_DECIDER = "Votre rôle ne permet pas de décider sur un réseau."
 
 
 # --- Models (the OpenAPI schema) -----------------------------------------------------------
@@ -210,10 +237,6 @@ class ErrorOut(BaseModel):
 # --- Reads and writes shared with the pages ------------------------------------------------
 
 
-class Refused(HTTPException):
-    """A refusal already written to the consultation log."""
-
-
 def read_cache(request: Request) -> ReadCache:
     """This process's cache of reads that depend only on the store's content."""
     cache = getattr(request.app.state, "read_cache", None)
@@ -226,129 +249,178 @@ def _uncached(_conn: Connection, _key: Any, compute: Any) -> Any:
     return compute()
 
 
-def refused_role(conn: Connection, viewer: Viewer, kind: str, record_id: str,
-                 roles: tuple[str, ...] = READERS,
-                 message: str = ROLE_REFUSED) -> Refused | None:
-    """None when the viewer's role reads such records; else the 403, logged as a refusal."""
-    if viewer.role in roles:
-        return None
-    audit.record(conn, viewer, "denied", kind, record_id, detail={"why": "role"})
-    return Refused(403, message)
-
-
 def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
                include_decided: bool = False, cache: ReadCache | None = None
                ) -> list[QueueEntry]:
-    """The review queue as this user may see it; the view is logged with the networks shown.
-    """
+    """The review queue as this user may see it (each network's ads counted as the user
+    sees them); the view is logged with the networks shown."""
     cached = cache.get if cache is not None else _uncached
-    refused: Refused | None = None
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "queue", "file")
-        if refused is None:
-            entries = cached(conn, ("queue", limit, include_decided),
-                             lambda: queue(conn, limit=limit, include_decided=include_decided))
-            shown = set(visible(conn, viewer, "network", [e.network_id for e in entries]))
-            entries = [e for e in entries if e.network_id in shown]
-            audit.record(conn, viewer, "view", "queue", "file",
-                         detail={"networks": [e.network_id for e in entries],
-                                 "include_decided": include_decided})
-            return entries
-    raise refused
+
+    def read(reading: Reading) -> list[QueueEntry]:
+        conn = reading.conn
+        entries: list[QueueEntry] = cached(
+            conn, ("queue", limit, include_decided),
+            lambda: queue(conn, limit=limit, include_decided=include_decided))
+        ids = [e.network_id for e in entries]
+        shown = set(visible_networks(conn, reading.viewer, reading.ads, ids))
+        counts = visible_ad_counts(conn, reading.ads, {e.network_id: e.ads for e in entries})
+        # Cached entries are shared between requests: changed copies, never the originals.
+        entries = [e if counts[e.network_id] == e.ads else replace(e, ads=counts[e.network_id])
+                   for e in entries if e.network_id in shown]
+        hidden = _hidden_networks(reading, [d.network_id for e in entries
+                                            for d in e.earlier_decisions])
+        entries = [replace(e, earlier_decisions=[d for d in e.earlier_decisions
+                                                 if d.network_id not in hidden])
+                   if any(d.network_id in hidden for d in e.earlier_decisions) else e
+                   for e in entries]
+        reading.detail = {"networks": [e.network_id for e in entries],
+                          "include_decided": include_decided}
+        return entries
+
+    return consult(store, user, "queue", "file", read)
 
 
-def _may_see(conn: Connection, viewer: Viewer, network_id: str) -> Refused | None:
-    """None when the viewer may see the network; else the refusal, logged when the network
-    exists (an unknown one is only a 404)."""
-    refused = refused_role(conn, viewer, "network", network_id)
-    if refused is not None:
-        return refused
-    if not network_exists(conn, network_id):
-        return Refused(404, NOT_FOUND)
-    if not visible(conn, viewer, "network", [network_id]):
-        audit.record(conn, viewer, "denied", "network", network_id,
-                     detail={"why": "need-to-know"})
-        return Refused(404, NOT_FOUND)
-    return None
+def _network(reading: Reading, network_id: str) -> None:
+    """Nothing when the viewer may see the network; else ``NotThere`` (hidden and missing
+    alike, from the same statements)."""
+    answer = network_visibility(reading.conn, reading.viewer, reading.ads,
+                                [network_id])[network_id]
+    if answer != VISIBLE:
+        raise NotThere(NOT_FOUND, "unknown" if answer == MISSING else "need-to-know")
 
 
-def _network_content(conn: Connection, network_id: str) -> dict[str, Any]:
-    """Everything a network page shows that is the same for every reader (its leads before
-    need-to-know)."""
-    detail = network_detail(conn, network_id)
+def _hidden_networks(reading: Reading, ids: list[str]) -> set[str]:
+    """Which of the networks an answer names (merged, split, absorbed with their decisions)
+    the viewer may not see: named nowhere, as if they did not exist."""
+    if not ids:
+        return set()
+    answers = network_visibility(reading.conn, reading.viewer, reading.ads, sorted(set(ids)))
+    return {n for n, answer in answers.items() if answer == HIDDEN}
+
+
+def _network_content(conn: Connection, network_id: str,
+                     hidden_ads: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """Everything a network page shows that is the same for every reader who may not see
+    the same ``hidden_ads`` (its leads before need-to-know)."""
+    detail = network_detail(conn, network_id, hidden_ads=hidden_ads)
     assert detail is not None
     detail["score"] = network_score_detail(conn, network_id)
     detail["decisions"] = [d.to_dict() for d in history(conn, network_id)]
     detail["earlier_decisions"] = [
         d.to_dict() for d in earlier_decisions(conn, [network_id]).get(network_id, [])]
-    detail["activity"] = network_activity(conn, network_id)
+    detail["activity"] = network_activity(conn, network_id, hidden_ads)
     detail["all_leads"] = leads_for_network(conn, network_id)
     return detail
 
 
-def network_view(store: Store, user: User, network_id: str,
-                 cache: ReadCache | None = None) -> dict[str, Any]:
-    """One network with its score, reasons and decisions; the view is logged."""
-    cached = cache.get if cache is not None else _uncached
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = _may_see(conn, viewer, network_id)
-        if refused is None:
-            content = cached(conn, ("network", network_id),
-                             lambda: _network_content(conn, network_id))
-            detail = {k: v for k, v in content.items() if k != "all_leads"}
-            detail["leads"] = _visible_leads(conn, viewer, content["all_leads"])
-            audit.record(conn, viewer, "view", "network", network_id,
-                         detail={"leads": [lead["id"] for lead in detail["leads"]]}
-                         if detail["leads"] else None)
-            return detail
-    raise refused
-
-
-def network_activity(conn: Connection, network_id: str) -> list[dict[str, Any]]:
-    """How many of the network's ads were seen each day: its timeline."""
-    rows = fetch(conn, "SELECT date(s.seen_at), COUNT(DISTINCT s.ad_pk) FROM sighting s "
-                 "JOIN ad_network an ON an.ad_pk = s.ad_pk "
-                 f"WHERE an.network_id = {mark(conn)} GROUP BY date(s.seen_at) ORDER BY 1",
-                 (network_id,))
-    return [{"day": str(day)[:10], "ads": int(n)} for day, n in rows]
-
-
-def _visible_leads(conn: Connection, viewer: Viewer, leads: list[Lead]) -> list[dict[str, Any]]:
-    """The network's leads to case entities the viewer may see. A lead's value is masked
-    when it is a name, or its entity's data needs a reason (``access.is_sensitive``): that
-    reason is asked on the entity's page."""
-    seen = set(visible_entities(conn, viewer, sorted({lead.entity_id for lead in leads})))
-    minors = {str(r[0]) for r in fetch_in(conn, "SELECT id, minor FROM intel_entity", "id",
-                                          sorted(seen)) if r[1]}
-    out = []
-    for lead in leads:
-        if lead.entity_id not in seen:
-            continue
-        masked = lead.kind == "name" or is_sensitive(lead.entity_category,
-                                                     lead.entity_id in minors)
-        out.append({"id": lead.id, "entity_id": lead.entity_id, "case_id": lead.case_id,
-                    "kind": lead.kind, "value": None if masked else lead.value,
-                    "ads": lead.ads, "strength": lead.strength, "status": lead.status,
-                    "entity_category": lead.entity_category})
+def _score_for(score: dict[str, Any] | None, scope: AdScope) -> dict[str, Any] | None:
+    """The score's reasons with only the evidence ads the viewer may see."""
+    if score is None or scope.unrestricted:
+        return score
+    out = dict(score)
+    for key in ("reasons", "minor_reasons"):
+        reasons = []
+        for reason in score[key]:
+            kept, total = shown_evidence(scope, reason.get("evidence", []),
+                                         reason.get("evidence_total"))
+            reasons.append({**reason, "evidence": kept, "evidence_total": total})
+        out[key] = reasons
     return out
+
+
+def network_view(store: Store, user: User, network_id: str, cache: ReadCache | None = None,
+                 reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One network with its score, reasons and decisions, from the ads the user may see;
+    the view is logged."""
+    cached = cache.get if cache is not None else _uncached
+
+    def read(reading: Reading) -> dict[str, Any]:
+        conn, scope = reading.conn, reading.ads
+        _network(reading, network_id)
+        content = cached(conn, ("network", network_id),
+                         lambda: _network_content(conn, network_id))
+        hidden = frozenset(a["pk"] for a in content["ads"] if not scope.sees_pk(a["pk"]))
+        if hidden:
+            content = cached(conn, ("network", network_id, hidden),
+                             lambda: _network_content(conn, network_id, hidden))
+        detail = {k: v for k, v in content.items() if k != "all_leads"}
+        detail["score"] = _score_for(content["score"], scope)
+        detail["leads"] = _visible_leads(reading, content["all_leads"])
+        hidden_networks = _hidden_networks(reading, [
+            *(o for e in content["events"] for o in e["others"]),
+            *(d["network_id"] for d in content["earlier_decisions"])])
+        if hidden_networks:
+            detail["events"] = [{**e, "others": [o for o in e["others"]
+                                                 if o not in hidden_networks]}
+                                for e in content["events"]]
+            detail["earlier_decisions"] = [d for d in content["earlier_decisions"]
+                                           if d["network_id"] not in hidden_networks]
+        reading.detail = {"leads": [lead["id"] for lead in detail["leads"]]} \
+            if detail["leads"] else {}
+        return detail
+
+    return consult(store, user, "network", network_id, read, reasons=reasons)
+
+
+def network_activity(conn: Connection, network_id: str,
+                     hidden_ads: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    """How many of the network's ads (but ``hidden_ads``) were seen each day: its timeline."""
+    join = ("FROM sighting s JOIN ad_network an ON an.ad_pk = s.ad_pk "
+            f"WHERE an.network_id = {mark(conn)}")
+    if not hidden_ads:
+        rows = fetch(conn, f"SELECT date(s.seen_at), COUNT(DISTINCT s.ad_pk) {join} "
+                     "GROUP BY date(s.seen_at) ORDER BY 1", (network_id,))
+        return [{"day": str(day)[:10], "ads": int(n)} for day, n in rows]
+    pairs = fetch(conn, f"SELECT date(s.seen_at), s.ad_pk {join} GROUP BY date(s.seen_at), "
+                  "s.ad_pk", (network_id,))
+    days = Counter(str(day)[:10] for day, pk in pairs if int(pk) not in hidden_ads)
+    return [{"day": day, "ads": n} for day, n in sorted(days.items())]
+
+
+def _visible_leads(reading: Reading, leads: list[Lead]) -> list[dict[str, Any]]:
+    """The network's leads the viewer may see, values masked as their records' are
+    (``consult.leads_seen``)."""
+    return leads_seen(reading, [
+        {"id": x.id, "entity_id": x.entity_id, "case_id": x.case_id, "kind": x.kind,
+         "value": x.value, "ads": x.ads, "strength": x.strength, "status": x.status,
+         "entity_category": x.entity_category, "network_id": x.network_id,
+         "evidence": x.evidence} for x in leads])
 
 
 def decide(store: Store, user: User, network_id: str, decision: str, *,
            reason: str | None = None, case_ref: str | None = None) -> Decision:
-    """Record the user's decision on a network they may see (``ReviewError`` when the
-    decision itself is refused: missing reason, merged network…)."""
+    """Record the user's decision on a network they may see and may decide on
+    (``access.decision_refusal``: 403, logged as ``denied``); ``ReviewError`` when the
+    decision itself is refused (missing reason, merged network…)."""
+    refused: Refused | None = None
     with store.begin() as conn:
         viewer = user.viewer(conn)
-        refused = _may_see(conn, viewer, network_id)
-        if refused is None and viewer.role not in DECIDERS:
-            refused = Refused(403, NOT_DECIDER)
+        refused = refused_role(conn, viewer, "network", network_id)
+        if refused is None:
+            answer = network_visibility(conn, viewer, ad_scope(conn, viewer),
+                                        [network_id])[network_id]
+            if answer != VISIBLE:
+                audit.record(conn, viewer, "denied", "network", network_id, detail={
+                    "why": "unknown" if answer == MISSING else "need-to-know",
+                    "decision": decision})
+                refused = Refused(404, NOT_FOUND)
+        if refused is None:
+            why = decision_refusal(conn, viewer, network_id, decision)
+            if why is not None:
+                audit.record(conn, viewer, "denied", "network", network_id,
+                             detail={"why": "decision", "decision": decision, "rule": why})
+                refused = Refused(403, why)
         if refused is None:
             decision_id = record_decision(conn, network_id, decision, user.login,
                                           reason=reason, case_ref=case_ref)
             return next(d for d in history(conn, network_id) if d.id == decision_id)
     raise refused
+
+
+def decision_forms(store: Store, user: User, network_ids: list[str]) -> dict[str, list[str]]:
+    """The decisions the user may take on each network (what its forms offer)."""
+    with store.begin() as conn:
+        return allowed_decisions(conn, user.viewer(conn), DECISIONS, network_ids)
 
 
 # --- Routes --------------------------------------------------------------------------------

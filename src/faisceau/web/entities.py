@@ -1,21 +1,28 @@
 """Case and entity pages with link analysis (neighbours, path between two entities) in an
 interactive graph; need-to-know on case-file records, reasons for sensitive views.
 
-Need-to-know is decided by ``faisceau.share.access`` (``visible_cases``,
-``visible_entities``): an entity follows its case unless it has a distribution of its own. A
-resolved person spanning several cases shows only its records (and their values) in cases
-the viewer may see; an entity the viewer may not see answers as a missing one (404).
+Every read goes through ``faisceau.web.consult``. Need-to-know is decided by
+``faisceau.share.access`` (``case_visibility``, ``entity_visibility``): an entity follows its
+case unless it has a distribution of its own. A resolved person spanning several cases shows
+only its records (and their values) in cases the viewer may see; an entity the viewer may
+not see answers as a missing one (404, from the same statements). Leads are shown by
+``access.visible_leads`` (their own distribution or their entity's, their network, the ads
+behind them), with their ads counted as the viewer sees them.
 
 Sensitive views (Directive 2016/680, art. 10): a victim, a minor or a runaway report is
 shown only once the user has given a reason ("motif de consultation"). One reason covers
-that record (a resolved person, or a case's victims) for the rest of the session; it is
-written again in the log entry of every later view of the record.
+that record (a resolved person, or a case's people) for the rest of the session; it is
+written again in the log entry of every later view of the record. Without it, the record
+is masked wherever it appears (``faisceau.web.disclosure``): a case's parties, a lead's
+value, a graph node and its phone, anywhere in an answer.
 
 Link analysis runs on the viewer's own subgraph (``GraphCache``): every edge of the combined
 graph carries the records that state it, and the viewer's graph keeps only the edges stated
 by records they may see, and the nodes those records make. A path therefore never goes
 through a hidden record, and a resolved person is shown under one of the viewer's records,
-never under the id of a hidden one.
+never under the id of a hidden one. Monitoring's part is the viewer's too: networks by
+``access.network_visibility``, their edges to phones from the ads the viewer may see, their
+leads by ``access.visible_leads``.
 """
 
 from __future__ import annotations
@@ -24,15 +31,17 @@ import io
 import itertools
 import re
 import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 import polars as pl
 from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from followthemoney import model
+from followthemoney.statement import Statement
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection
 
@@ -42,26 +51,44 @@ from faisceau.intel.facts import statements_of_records
 from faisceau.intel.inspect import CATEGORY_LABELS, case_detail, list_cases, role_label
 from faisceau.intel.leads import leads_for_entity
 from faisceau.intel.people import PROP_LABELS
-from faisceau.intel.picture import KINDS, combined_graph
-from faisceau.share import audit
+from faisceau.intel.picture import KINDS, advertised_by, combined_graph, network_label
 from faisceau.share.access import (
+    HIDDEN,
+    MASKED,
+    MISSING,
     READERS,
     SENSITIVE_CATEGORIES,
+    VISIBLE,
+    AdScope,
     Viewer,
+    ad_scope,
     can_see,
     case_distributions,
+    case_visibility,
     default_distribution,
+    entity_visibility,
     is_sensitive,
+    network_visibility,
     owning_unit,
     set_distributions,
-    visible,
+    visible_ad_counts,
     visible_cases,
     visible_entities,
+    visible_leads,
 )
 from faisceau.share.accounts import User
 from faisceau.store import Store
 from faisceau.store.bulk import changes, fetch, fetch_in, mark
-from faisceau.web.api import ErrorOut, Refused, refused_role
+from faisceau.web.api import ErrorOut
+from faisceau.web.consult import NotThere, Reading, Refused, consult, leads_seen
+from faisceau.web.disclosure import (
+    Disclosure,
+    case_key,
+    person_key,
+    remember_reason,
+    remembered_reason,
+    session_reasons,
+)
 from faisceau.web.pages import render
 from faisceau.web.security import current_user, store_of
 
@@ -73,8 +100,6 @@ REASON_REQUIRED = (
     f"signalement de fugue (données sensibles). Indiquez un motif de {MIN_REASON} à "
     f"{MAX_REASON} caractères (paramètre « motif » ou en-tête X-Motif-Consultation).")
 REASON_HEADER = "X-Motif-Consultation"
-# Reasons kept in the session (a signed cookie, so a handful): the most recent first.
-REMEMBERED_REASONS = 6
 GRAPH_LIMIT = 150
 PATH_MAX_HOPS = 8
 VIEWER_GRAPHS = 8
@@ -155,7 +180,8 @@ class LeadOut(BaseModel):
     network_id: str
     entity_id: str
     kind: str
-    value: str
+    value: str | None = Field(description="masquée sans motif pour une victime, un mineur, "
+                                          "une fugue, ou un prénom")
     ads: int
     strength: float
     status: str
@@ -263,22 +289,6 @@ def checked_reason(text: str | None) -> str | None:
     return reason if MIN_REASON <= len(reason) <= MAX_REASON else None
 
 
-def remembered_reason(request: Request, key: str) -> str | None:
-    reasons = request.session.get("motifs")
-    if isinstance(reasons, dict):
-        found = reasons.get(key)
-        return found if isinstance(found, str) else None
-    return None
-
-
-def remember_reason(request: Request, key: str, reason: str) -> None:
-    reasons = request.session.get("motifs")
-    kept = dict(reasons) if isinstance(reasons, dict) else {}
-    kept.pop(key, None)
-    kept = {key: reason, **dict(list(kept.items())[:REMEMBERED_REASONS - 1])}
-    request.session["motifs"] = kept
-
-
 def _reason_of(request: Request, key: str, given: str | None) -> str | None:
     """The reason for this view: one given now (then remembered), or earlier this session."""
     reason = checked_reason(given)
@@ -286,14 +296,6 @@ def _reason_of(request: Request, key: str, given: str | None) -> str | None:
         remember_reason(request, key, reason)
         return reason
     return remembered_reason(request, key)
-
-
-def case_key(case_id: str) -> str:
-    return f"dossier:{case_id}"
-
-
-def person_key(canonical_id: str) -> str:
-    return f"entite:{canonical_id}"
 
 
 # --- The viewer's graph --------------------------------------------------------------------
@@ -316,6 +318,7 @@ class ViewerGraph:
     node_of: dict[str, str]  # canonical id -> the node id the viewer sees
     canonical_of_node: dict[str, str]
     sensitive: set[str]  # node ids
+    records: dict[str, list[str]]  # node id -> the viewer's records of its entity
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -374,10 +377,11 @@ def build_full(conn: Connection) -> _Full:
     return _Full(nodes, edges, _support(conn, canonical), entities)
 
 
-def _visible_records(conn: Connection, viewer: Viewer, full: _Full) -> tuple[set[str],
-                                                                                set[str]]:
-    """The entity ids and the network node ids the viewer may see (decided by case, with
-    the distributions set on single records; everything else by the defaults)."""
+def _visible_records(conn: Connection, viewer: Viewer, scope: AdScope,
+                     full: _Full) -> tuple[set[str], set[str]]:
+    """The entity ids and the network node ids the viewer may see (entities decided by
+    case, with the distributions set on single records; networks by
+    ``access.network_visibility``)."""
     entities = full.entities
     cases = sorted({c for c in entities["case_id"].to_list() if c})
     case_seen = {c: can_see(viewer, d) for c, d in case_distributions(conn, cases).items()}
@@ -394,24 +398,77 @@ def _visible_records(conn: Connection, viewer: Viewer, full: _Full) -> tuple[set
                                                       owning_unit(unit, departement)))
         if ok:
             seen.add(entity_id)
-    networks = full.nodes.filter(pl.col("kind") == "network")["id"].to_list()
-    network_set = set_distributions(conn, "network")
-    by_default = can_see(viewer, default_distribution("network", None))
-    shown_networks = {n for n in networks
-                      if (can_see(viewer, network_set[n[8:]]) if n[8:] in network_set
-                          else by_default)}
-    return seen, shown_networks
+    networks = [n[8:] for n in full.nodes.filter(pl.col("kind") == "network")["id"].to_list()]
+    answers = network_visibility(conn, viewer, scope, networks)
+    return seen, {f"network:{n}" for n in networks if answers[n] == VISIBLE}
+
+
+def _advertised(conn: Connection, scope: AdScope, advertised: pl.DataFrame) -> pl.DataFrame:
+    """The networks' edges to the phones and e-mails their ads show, from the ads the
+    viewer may see only."""
+    if scope.unrestricted:
+        return advertised
+    only = scope.only_pks()
+    if only is not None:
+        shown = advertised_by(conn, only)
+        return advertised.join(shown, on=["source", "target"], how="inner").with_columns(
+            weight=pl.col("ads").cast(pl.Float64)).drop("ads")
+    hidden = advertised_by(conn, scope.hidden_pks())
+    return (advertised.join(hidden, on=["source", "target"], how="left")
+            .with_columns(weight=pl.col("weight") - pl.col("ads").fill_null(0))
+            .filter(pl.col("weight") > 0).drop("ads"))
+
+
+def _relabelled(conn: Connection, scope: AdScope, nodes: pl.DataFrame) -> pl.DataFrame:
+    """Network nodes labelled with the number of ads the viewer sees of them."""
+    if scope.unrestricted:
+        return nodes
+    ids = sorted({str(r[0]) for r in fetch_in(conn, "SELECT network_id FROM ad_network",
+                                               "ad_pk", scope.ruled_pks())})
+    rows = fetch_in(conn, "SELECT n.id, n.ads, s.risk FROM network n LEFT JOIN network_score "
+                    "s ON s.network_id = n.id", "n.id", ids)
+    counts = visible_ad_counts(conn, scope, {str(r[0]): int(r[1]) for r in rows})
+    labels = {f"network:{n}": network_label(str(n), counts[str(n)], risk)
+              for n, _ads, risk in rows}
+    if not labels:
+        return nodes
+    frame = pl.DataFrame({"id": list(labels), "relabel": list(labels.values())},
+                         schema={"id": pl.Utf8, "relabel": pl.Utf8})
+    return (nodes.join(frame, on="id", how="left")
+            .with_columns(label=pl.coalesce("relabel", "label")).drop("relabel"))
+
+
+def _lead_edges(conn: Connection, viewer: Viewer, scope: AdScope, full: _Full,
+                edges: pl.DataFrame) -> pl.DataFrame:
+    """``edges`` with only the lead edges of leads the viewer may see
+    (``access.visible_leads``: the lead's distribution, its network, its evidence ads)."""
+    leads = [{"id": r[0], "network_id": r[1], "entity_id": r[2],
+              "evidence": orjson.loads(r[3]), "ads": int(r[4])}
+             for r in fetch(conn, "SELECT id, network_id, entity_id, evidence, ads "
+                                  "FROM intel_lead", ())]
+    seen = visible_leads(conn, viewer, scope, leads)
+    canonical = dict(zip(full.entities["id"], full.entities["canonical_id"], strict=True))
+    pairs = {(f"network:{x['network_id']}", canonical.get(x["entity_id"], x["entity_id"]))
+             for x in leads if x["id"] in seen}
+    allowed = pl.DataFrame([list(p) for p in sorted(pairs)], orient="row",
+                           schema={"source": pl.Utf8, "target": pl.Utf8})
+    is_lead = pl.col("kind") == "lead"
+    return pl.concat([edges.filter(~is_lead),
+                      edges.filter(is_lead).join(allowed, on=["source", "target"],
+                                                 how="semi")])
 
 
 def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerGraph:
     """The part of the graph the viewer's records state (see the module's docstring)."""
-    seen, networks = _visible_records(conn, viewer, full)
+    scope = ad_scope(conn, viewer)
+    seen, networks = _visible_records(conn, viewer, scope, full)
     members = full.entities.filter(pl.col("id").is_in(pl.Series(sorted(seen), dtype=pl.Utf8)
                                                        .implode()))
     # Each resolved entity is shown under its smallest visible record, with what the
     # visible records say of it only.
     people = members.sort("id").group_by("canonical_id", maintain_order=True).agg(
         node=pl.col("id").first(),
+        records=pl.col("id"),
         label=pl.col("caption").drop_nulls().first(),
         category=pl.col("category").drop_nulls().unique().sort().str.join("|"),
         case_id=pl.col("case_id").drop_nulls().unique().sort().str.join("|"),
@@ -429,7 +486,9 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
     advertised = edges.filter((pl.col("kind") == "advertises")
                               & pl.col("source").is_in(pl.Series(sorted(networks),
                                                                  dtype=pl.Utf8).implode()))
-    kept = pl.concat([edges.join(stated, on=["a", "b", "kind"], how="semi"), advertised])
+    advertised = _advertised(conn, scope, advertised)
+    kept = _lead_edges(conn, viewer, scope, full, pl.concat(
+        [edges.join(stated, on=["a", "b", "kind"], how="semi"), advertised]))
     entity_nodes = set(node_of)
     all_entity_nodes = set(full.entities["canonical_id"].to_list())
     # Both ends must be shown: an entity's node only when one of its records is visible.
@@ -441,8 +500,8 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
                                                            dtype=pl.Utf8).implode()))
     ends = set(kept["source"].to_list()) | set(kept["target"].to_list())
     shown = ends | (entity_nodes & set(full.nodes["id"].to_list())) | networks
-    nodes = full.nodes.filter(pl.col("id").is_in(pl.Series(sorted(shown),
-                                                           dtype=pl.Utf8).implode()))
+    nodes = _relabelled(conn, scope, full.nodes.filter(
+        pl.col("id").is_in(pl.Series(sorted(shown), dtype=pl.Utf8).implode())))
     rename = pl.DataFrame({"id": list(node_of), "new": list(node_of.values())},
                           schema={"id": pl.Utf8, "new": pl.Utf8})
     nodes = (nodes.join(people.rename({"canonical_id": "id"}), on="id", how="left")
@@ -461,7 +520,8 @@ def build_viewer_graph(conn: Connection, viewer: Viewer, full: _Full) -> ViewerG
     sensitive = set(people.filter(pl.col("sensitive"))["node"].to_list())
     graph = EvidenceGraph.from_frames(nodes, kept) if nodes.height else None
     return ViewerGraph(graph, set(nodes["id"].to_list()), node_of,
-                       {v: k for k, v in node_of.items()}, sensitive)
+                       {v: k for k, v in node_of.items()}, sensitive,
+                       dict(zip(people["node"], people["records"].to_list(), strict=True)))
 
 
 # Who may see what changes at once: this marker is read on every query (a small table).
@@ -525,11 +585,11 @@ def graph_cache(request: Request) -> GraphCache:
 
 def _asked(conn: Connection, viewer: Viewer, given: str) -> tuple[str, str] | None:
     """What an id as given stands for, from the database (before the graph lock): one of the
-    viewer's records ("record", its resolved entity), or a phone, e-mail or network node."""
-    rows = fetch(conn, f"SELECT canonical_id FROM intel_entity WHERE id = {mark(conn)}",
-                 (given,))
-    if rows:
-        return ("record", str(rows[0][0])) if visible_entities(conn, viewer, [given]) else None
+    viewer's records ("record", its resolved entity), or a phone, e-mail or network node.
+    The same statements whatever it is: a hidden record costs what a missing one does."""
+    answer = entity_visibility(conn, viewer, [given])[given]
+    if answer.visibility != MISSING:
+        return ("record", str(answer.canonical_id)) if answer.visibility == VISIBLE else None
     return ("node", given) if given.startswith(("phone:", "email:", "network:")) else None
 
 
@@ -542,15 +602,21 @@ def _node_id(vg: ViewerGraph, asked: tuple[str, str] | None) -> str | None:
     return node if node in vg.ids else None
 
 
-def _graph_out(request: Request, vg: ViewerGraph, nodes: pl.DataFrame, edges: pl.DataFrame,
-               **extra: Any) -> dict[str, Any]:
+def _graph_out(disclosure: Disclosure, vg: ViewerGraph, nodes: pl.DataFrame,
+               edges: pl.DataFrame, **extra: Any) -> dict[str, Any]:
+    """Nodes and edges as the answer shows them: a sensitive person is masked unless the
+    session holds a reason for them or one of their cases (``Disclosure``)."""
     out_nodes = []
     for row in nodes.iter_rows(named=True):
         node_id = row["id"]
         sensitive = node_id in vg.sensitive
         canonical = vg.canonical_of_node.get(node_id)
-        masked = sensitive and (canonical is None or remembered_reason(
-            request, person_key(canonical)) is None)
+        cases = [c for c in (row["case_id"] or "").split("|") if c]
+        # Every record of the person counts: a phone the node's own record does not state
+        # may come from another of its records.
+        masked = any([disclosure.state_of(record, sensitive, canonical_id=canonical,
+                                          case_ids=cases) == MASKED
+                      for record in vg.records.get(node_id, [node_id])])
         kind = row["kind"] or "unknown"
         if kind == "network":
             url: str | None = f"/reseaux/{node_id[8:]}"
@@ -563,8 +629,7 @@ def _graph_out(request: Request, vg: ViewerGraph, nodes: pl.DataFrame, edges: pl
         label = (f"{KIND_LABELS.get(kind, kind)} (identité masquée)" if masked
                  else row["label"] or node_id)
         out_nodes.append({"id": node_id, "kind": kind, "label": label,
-                          "category": row["category"],
-                          "cases": [c for c in (row["case_id"] or "").split("|") if c],
+                          "category": row["category"], "cases": cases,
                           "sensitive": sensitive, "masked": masked, "url": url,
                           "depth": row.get("depth")})
     out_edges = [{"source": s, "target": t, "kind": k, "label": EDGE_LABELS.get(k, k)}
@@ -573,80 +638,95 @@ def _graph_out(request: Request, vg: ViewerGraph, nodes: pl.DataFrame, edges: pl
     return {"nodes": out_nodes, "edges": out_edges, **extra}
 
 
-def _neighbours(request: Request, vg: ViewerGraph, node: str, depth: int) -> dict[str, Any]:
+def _neighbours(disclosure: Disclosure, vg: ViewerGraph, node: str,
+                depth: int) -> dict[str, Any]:
     assert vg.graph is not None
     sub: Subgraph = vg.graph.neighbours([node], depth, limit=GRAPH_LIMIT)
-    return _graph_out(request, vg, sub.nodes, sub.edges, truncated=sub.truncated)
+    return _graph_out(disclosure, vg, sub.nodes, sub.edges, truncated=sub.truncated)
 
 
 # --- Reads shared by pages and API ---------------------------------------------------------
 
 
-def _case_row(row: Any) -> dict[str, Any]:
-    people = row.people
-    known = people.get("suspect", 0) + people.get("victim", 0) + people.get("witness", 0)
+def _case_row(row: Any, hidden: Counter[str] | None = None) -> dict[str, Any]:
+    """A case's line: its people counted by category, but for the ``hidden`` ones."""
+    people = Counter(row.people)
+    people.subtract(hidden or Counter())
+    known = people["suspect"] + people["victim"] + people["witness"]
     return {"case_id": row.case_id, "number": row.number, "unit": row.unit,
             "departement": row.departement, "opened": row.opened, "closed": row.closed,
             "status": row.status, "offences": row.offences,
-            "suspects": people.get("suspect", 0), "victims": people.get("victim", 0),
-            "witnesses": people.get("witness", 0),
-            "others": sum(people.values()) - known}
+            "suspects": people["suspect"], "victims": people["victim"],
+            "witnesses": people["witness"], "others": sum(people.values()) - known}
+
+
+def _hidden_people(reading: Reading) -> dict[str, Counter[str]]:
+    """By case, the categories of its people the viewer may not see although they may see
+    the case (a distribution set on the person): counts leave them out."""
+    own = set_distributions(reading.conn, "entity")
+    hidden = [rid for rid, dist in own.items() if not can_see(reading.viewer, dist)]
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = fetch_in(reading.conn, "SELECT id, case_id, category, schema FROM intel_entity",
+                    "id", hidden) if hidden else []
+    for _id, case_id, category, schema in rows:
+        if case_id and schema == "Person":
+            out[str(case_id)][category or "?"] += 1
+    return out
 
 
 def cases_view(store: Store, user: User) -> list[dict[str, Any]]:
     """The cases the user may see; the view is logged with them."""
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "case", "liste")
-        if refused is None:
-            rows = list_cases(conn)
-            shown = set(visible_cases(conn, viewer, [r.case_id for r in rows]))
-            out = [_case_row(r) for r in rows if r.case_id in shown]
-            audit.record(conn, viewer, "view", "case", "liste",
-                         detail={"cases": [r["case_id"] for r in out]})
-            return out
-    raise refused
+
+    def read(reading: Reading) -> list[dict[str, Any]]:
+        rows = list_cases(reading.conn)
+        shown = set(visible_cases(reading.conn, reading.viewer, [r.case_id for r in rows]))
+        hidden = _hidden_people(reading)
+        out = [_case_row(r, hidden.get(r.case_id)) for r in rows if r.case_id in shown]
+        reading.detail = {"cases": [r["case_id"] for r in out]}
+        return out
+
+    return consult(store, user, "case", "liste", read)
 
 
-def _visible_leads(conn: Connection, viewer: Viewer, leads: Iterable[dict[str, Any]],
-                   entities: set[str]) -> list[dict[str, Any]]:
-    """The leads of records the viewer may see, to networks they may see."""
-    kept = [lead for lead in leads if lead["entity_id"] in entities]
-    networks = set(visible(conn, viewer, "network", sorted({x["network_id"] for x in kept})))
-    return [x for x in kept if x["network_id"] in networks]
+def _leads_seen(reading: Reading, leads: list[dict[str, Any]],
+                entities: set[str]) -> list[dict[str, Any]]:
+    """The leads of the given (visible) records the viewer may see (``leads_seen``)."""
+    return leads_seen(reading, [lead for lead in leads if lead["entity_id"] in entities])
 
 
 def _lead(lead: Any) -> dict[str, Any]:
     return {"id": lead.id, "network_id": lead.network_id, "entity_id": lead.entity_id,
             "kind": lead.kind, "value": lead.value, "ads": lead.ads,
-            "strength": lead.strength, "status": lead.status}
+            "strength": lead.strength, "status": lead.status, "evidence": lead.evidence}
+
+
+def _visible_case(reading: Reading, case_id: str, **detail: Any) -> None:
+    """Nothing when the viewer may see the case; else ``NotThere`` (hidden and missing
+    alike, from the same statements)."""
+    answer = case_visibility(reading.conn, reading.viewer, [case_id])[case_id]
+    if answer != VISIBLE:
+        raise NotThere(CASE_NOT_FOUND, "unknown" if answer == MISSING else "need-to-know",
+                       **detail)
 
 
 def case_view(store: Store, user: User, case_id: str,
-              reason: str | None) -> dict[str, Any]:
+              reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One case as the user may see it: victims (and minors, runaways) masked without a
-    reason; the view is logged, with the reason when one is given."""
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "case", case_id)
-        detail = case_detail(conn, case_id) if refused is None else None
-        if refused is None and detail is None:
-            refused = Refused(404, CASE_NOT_FOUND)
-        elif refused is None and not visible_cases(conn, viewer, [case_id]):
-            audit.record(conn, viewer, "denied", "case", case_id,
-                         detail={"why": "need-to-know"})
-            refused = Refused(404, CASE_NOT_FOUND)
-        if refused is None:
-            assert detail is not None
-            out = _case_out(conn, viewer, detail, reason)
-            audit.record(conn, viewer, "view", "case", case_id, reason=reason,
-                         detail={"masked": out["reason_required"]})
-            return out
-    raise refused
+    reason for the case (or the person) in ``reasons``; the view is logged with what was
+    masked and the reason."""
+
+    def read(reading: Reading) -> dict[str, Any]:
+        _visible_case(reading, case_id)
+        detail = case_detail(reading.conn, case_id)
+        assert detail is not None
+        return _case_out(reading, detail)
+
+    return consult(store, user, "case", case_id, read, reasons=reasons)
 
 
-def _case_out(conn: Connection, viewer: Viewer, detail: Any,
-              reason: str | None) -> dict[str, Any]:
+def _case_out(reading: Reading, detail: Any) -> dict[str, Any]:
+    conn, viewer, disclosure = reading.conn, reading.viewer, reading.disclosure
+    case_id = detail.case.case_id
     everyone = [p for people in detail.people.values() for p in people]
     others = [i for items in detail.others.values() for i in items]
     shown = set(visible_entities(conn, viewer, [x["id"] for x in everyone + others]))
@@ -657,7 +737,9 @@ def _case_out(conn: Connection, viewer: Viewer, detail: Any,
         for p in people:
             if p["id"] not in shown:
                 continue
-            masked = reason is None and is_sensitive(category, p["minor"])
+            masked = disclosure.state(p["id"], category, p["minor"],
+                                      canonical_id=p["resolved_as"],
+                                      case_ids=[case_id]) == MASKED
             masked_any |= masked
             numbers = [] if masked else p["properties"].get("phone", [])
             for number in numbers:
@@ -681,12 +763,15 @@ def _case_out(conn: Connection, viewer: Viewer, detail: Any,
             for number in i["properties"].get("phone", []):
                 phones[number].append(i["id"])
     payments = [i for i in detail.others.get("Payment", []) if i["id"] in shown]
-    ends = {v for i in payments for k in ("payer", "beneficiary")
-            for v in i["properties"].get(k, [])}
-    seen_ends = set(visible_entities(conn, viewer, sorted(ends)))
+    ends = sorted({v for i in payments for k in ("payer", "beneficiary")
+                   for v in i["properties"].get(k, [])})
+    # A payment's end is shown unless it is a record the viewer may not see (an account
+    # no file describes is only a value of the payment).
+    hidden_ends = {e for e, a in entity_visibility(conn, viewer, ends).items()
+                   if a.visibility == HIDDEN}
 
     def end(i: dict[str, Any], prop: str) -> str | None:
-        values = [v for v in i["properties"].get(prop, []) if v in seen_ends]
+        values = [v for v in i["properties"].get(prop, []) if v not in hidden_ends]
         return values[0] if values else None
 
     transactions = [{"id": i["id"], "date": (i["properties"].get("date") or [None])[0],
@@ -696,14 +781,15 @@ def _case_out(conn: Connection, viewer: Viewer, detail: Any,
                     for i in payments]
     lead_rows = fetch(conn, "SELECT l.id, l.network_id, l.entity_id, l.kind, l.value, l.ads, "
                       "l.strength, (SELECT d.decision FROM intel_lead_decision d WHERE "
-                      "d.lead_id = l.id ORDER BY d.id DESC LIMIT 1) FROM intel_lead l "
-                      f"WHERE l.case_id = {mark(conn)} ORDER BY l.strength DESC, l.ads DESC, "
-                      "l.id", (detail.case.case_id,))
-    leads = _visible_leads(conn, viewer, [
+                      "d.lead_id = l.id ORDER BY d.id DESC LIMIT 1), l.evidence "
+                      f"FROM intel_lead l WHERE l.case_id = {mark(conn)} "
+                      "ORDER BY l.strength DESC, l.ads DESC, l.id", (case_id,))
+    leads = _leads_seen(reading, [
         {"id": r[0], "network_id": r[1], "entity_id": r[2], "kind": r[3], "value": r[4],
-         "ads": int(r[5]), "strength": float(r[6]), "status": r[7] or "new"}
-        for r in lead_rows], shown)
-    return {"case": _case_row(detail.case), "reason_required": masked_any,
+         "ads": int(r[5]), "strength": float(r[6]), "status": r[7] or "new",
+         "evidence": orjson.loads(r[8])} for r in lead_rows], shown)
+    return {"case": _case_row(detail.case, _hidden_people(reading).get(case_id)),
+            "reason_required": masked_any,
             "suspects": groups["suspects"], "victims": groups["victims"],
             "witnesses": groups["witnesses"], "others": groups["others"],
             "phones": [{"number": n, "holders": h} for n, h in sorted(phones.items())],
@@ -719,36 +805,32 @@ class ReasonRequired(Exception):
         self.kind = caption_kind
 
 
+_ENTITY_ROW = ("SELECT id, schema, caption, category, role, status, minor, case_id, unit, "
+               "departement, canonical_id FROM intel_entity")
+
+
 def entity_view(request: Request, user: User, entity_id: str,
                 given_reason: str | None) -> dict[str, Any]:
     """One entity with every value's provenance (from the records the user may see), its
     resolved person, leads and neighbours; ``ReasonRequired`` for a sensitive one without a
     reason. The view is logged with the reason."""
-    store = store_of(request)
     cache = graph_cache(request)
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "entity", entity_id)
-        row = None
-        if refused is None:
-            rows = fetch(conn, "SELECT id, schema, caption, category, role, status, minor, "
-                         "case_id, unit, departement, canonical_id FROM intel_entity "
-                         f"WHERE id = {mark(conn)}", (entity_id,))
-            row = rows[0] if rows else None
-            if row is None:
-                refused = Refused(404, ENTITY_NOT_FOUND)
-            elif not visible_entities(conn, viewer, [entity_id]):
-                audit.record(conn, viewer, "denied", "entity", entity_id,
-                             detail={"why": "need-to-know"})
-                refused = Refused(404, ENTITY_NOT_FOUND)
-        if refused is None:
-            assert row is not None
-            return _entity_out(request, conn, viewer, cache, row, given_reason)
-    raise refused
+
+    def read(reading: Reading) -> dict[str, Any]:
+        answer = entity_visibility(reading.conn, reading.viewer, [entity_id])[entity_id]
+        if answer.visibility != VISIBLE:
+            raise NotThere(ENTITY_NOT_FOUND,
+                           "unknown" if answer.visibility == MISSING else "need-to-know")
+        row = fetch_in(reading.conn, _ENTITY_ROW, "id", [entity_id])[0]
+        return _entity_out(request, reading, cache, row, given_reason)
+
+    return consult(store_of(request), user, "entity", entity_id, read,
+                   reasons=session_reasons(request))
 
 
-def _entity_out(request: Request, conn: Connection, viewer: Viewer, cache: GraphCache,
+def _entity_out(request: Request, reading: Reading, cache: GraphCache,
                 row: Any, given_reason: str | None) -> dict[str, Any]:
+    conn, viewer = reading.conn, reading.viewer
     (entity_id, schema, caption, category, role, status, minor, case_id, unit, departement,
      canonical) = row
     if schema == "Person":
@@ -764,9 +846,17 @@ def _entity_out(request: Request, conn: Connection, viewer: Viewer, cache: Graph
                        "FROM intel_entity", "id", ids)
     members.sort(key=lambda m: str(m[0]))
     sensitive = any(is_sensitive(m[1], m[3]) for m in members)
-    reason = _reason_of(request, person_key(canonical), given_reason) if sensitive else None
-    if sensitive and reason is None:
+    cases = sorted({str(m[4]) for m in members if m[4]})
+    if sensitive:
+        given = _reason_of(request, person_key(canonical), given_reason)
+        if given is not None:
+            reading.disclosure.give(person_key(canonical), given)
+    state = reading.disclosure.state_of(entity_id, sensitive, canonical_id=canonical,
+                                        case_ids=cases)
+    if state == MASKED:
         raise ReasonRequired(canonical, "personne")
+    for member in ids:
+        reading.disclosure.state_of(member, sensitive, canonical_id=canonical, case_ids=cases)
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for owner, prop, value, dataset, s_case, s_unit, fact_date, origin in sorted(fetch_in(
             conn, "SELECT entity_id, prop, value, dataset, case_id, unit, fact_date, origin "
@@ -780,22 +870,22 @@ def _entity_out(request: Request, conn: Connection, viewer: Viewer, cache: Graph
     values = [{"prop": p, "label": PROP_LABELS.get(p, p), "value": v, "sources": s}
               for (p, v), s in sorted(grouped.items(),
                                       key=lambda kv: (order.get(kv[0][0], len(order)), kv[0]))]
-    leads = _visible_leads(conn, viewer, [_lead(x) for x in leads_for_entity(conn, entity_id)],
-                           set(ids))
+    leads = _leads_seen(reading, [_lead(x) for x in leads_for_entity(conn, entity_id)],
+                        set(ids))
     markers, asked = cache.markers(conn), _asked(conn, viewer, entity_id)
     with cache.lock:
         vg = cache.viewer_graph(conn, viewer, markers)
         node = _node_id(vg, asked)
-        neighbours: dict[str, Any] = (_neighbours(request, vg, node, 1) if node is not None
-                      else {"nodes": [], "edges": [], "truncated": False})
+        neighbours: dict[str, Any] = (
+            _neighbours(reading.disclosure, vg, node, 1) if node is not None
+            else {"nodes": [], "edges": [], "truncated": False})
     links: dict[str, list[str]] = defaultdict(list)
     for edge in neighbours["edges"]:
         other = edge["target"] if edge["source"] == node else edge["source"]
         if node in (edge["source"], edge["target"]) and edge["label"] not in links[other]:
             links[other].append(edge["label"])
     kind = _kind_of_schema(schema)
-    audit.record(conn, viewer, "view", "entity", entity_id, reason=reason,
-                 detail={"members": ids, "neighbours": [n["id"] for n in neighbours["nodes"]]})
+    reading.detail = {"members": ids, "neighbours": [n["id"] for n in neighbours["nodes"]]}
     return {
         "id": entity_id, "schema": schema, "caption": caption or entity_id,
         "kind_label": KIND_LABELS.get(kind, schema), "category": category,
@@ -819,70 +909,89 @@ def graph_view(request: Request, user: User, *, around: str | None = None, depth
                ends: tuple[str, str] | None = None) -> dict[str, Any]:
     """Neighbours of a node, or the shortest path between two, on the viewer's graph; the
     query is logged (record_kind "graph") with the nodes returned."""
-    store = store_of(request)
     cache = graph_cache(request)
     query = f"voisins:{around}" if ends is None else f"chemin:{ends[0]}:{ends[1]}"
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "graph", query)
-        if refused is None:
-            markers = cache.markers(conn)
-            asked = [_asked(conn, viewer, a or "")
-                     for a in ([around] if ends is None else list(ends))]
-            with cache.lock:
-                vg = cache.viewer_graph(conn, viewer, markers)
-                nodes = [_node_id(vg, a) for a in asked]
-                if any(n is None for n in nodes) or vg.graph is None:
-                    audit.record(conn, viewer, "denied", "graph", query,
-                                 detail={"why": "need-to-know or unknown"})
-                    refused = Refused(404, ENTITY_NOT_FOUND)
-                elif ends is None:
-                    out = _neighbours(request, vg, str(nodes[0]), depth)
+
+    def read(reading: Reading) -> dict[str, Any]:
+        conn, viewer = reading.conn, reading.viewer
+        markers = cache.markers(conn)
+        asked = [_asked(conn, viewer, a or "") for a in ([around] if ends is None
+                                                          else list(ends))]
+        with cache.lock:
+            vg = cache.viewer_graph(conn, viewer, markers)
+            nodes = [_node_id(vg, a) for a in asked]
+            if any(n is None for n in nodes) or vg.graph is None:
+                raise NotThere(ENTITY_NOT_FOUND, "need-to-know or unknown")
+            if ends is None:
+                out = _neighbours(reading.disclosure, vg, str(nodes[0]), depth)
+            else:
+                path = vg.graph.shortest_path(str(nodes[0]), str(nodes[1]),
+                                              max_hops=PATH_MAX_HOPS)
+                if path is None:
+                    out = {"nodes": [], "edges": [], "found": False}
                 else:
-                    path = vg.graph.shortest_path(str(nodes[0]), str(nodes[1]),
-                                                  max_hops=PATH_MAX_HOPS)
-                    if path is None:
-                        out = {"nodes": [], "edges": [], "found": False}
-                    else:
-                        on_path = vg.graph.nodes.filter(pl.col("id").is_in(
-                            pl.Series(list(path.nodes), dtype=pl.Utf8).implode()))
-                        out = _graph_out(request, vg, on_path, path.edges, found=True)
-            if refused is None:
-                audit.record(conn, viewer, "view", "graph", query,
-                             detail={"nodes": [n["id"] for n in out["nodes"]]})
-                return out
-    raise refused
+                    on_path = vg.graph.nodes.filter(pl.col("id").is_in(
+                        pl.Series(list(path.nodes), dtype=pl.Utf8).implode()))
+                    out = _graph_out(reading.disclosure, vg, on_path, path.edges, found=True)
+        reading.detail = {"nodes": [n["id"] for n in out["nodes"]]}
+        return out
+
+    return consult(store_of(request), user, "graph", query, read,
+                   reasons=session_reasons(request))
 
 
-def case_export(store: Store, user: User, case_id: str, reason: str | None) -> tuple[str, int]:
+def _without_hidden_ends(reading: Reading, statements: list[Statement]) -> list[Statement]:
+    """The statements but those that name a record the viewer may not see (a payment's
+    payer in a restricted file), and the links (a party, an owner, a relative) that lose an
+    end to one: an export, like the case page, never names a hidden record."""
+    def names_entity(st: Statement) -> bool:
+        schema = model.get(st.schema)
+        prop = schema.get(st.prop) if schema is not None else None
+        return prop is not None and prop.type.name == "entity"
+
+    def is_link(st: Statement) -> bool:
+        schema = model.get(st.schema)
+        return schema is not None and bool(schema.edge) and st.schema != "Payment"
+
+    refs = sorted({st.value for st in statements if names_entity(st)})
+    hidden = {rid for rid, answer in entity_visibility(reading.conn, reading.viewer,
+                                                       refs).items()
+              if answer.visibility == HIDDEN}
+    if not hidden:
+        return statements
+    broken = {st.entity_id for st in statements
+              if st.value in hidden and names_entity(st) and is_link(st)}
+    return [st for st in statements if st.entity_id not in broken
+            and not (st.value in hidden and names_entity(st))]
+
+
+def case_export(store: Store, user: User, case_id: str,
+                reasons: Mapping[str, str] | None = None) -> str:
     """A case's records the user may see, as FtM JSON lines (each record its own entity, with
     its provenance); the export is logged with the reason. ``ReasonRequired`` when the case
-    holds a victim, a minor or a runaway report and no reason was given."""
-    with store.begin() as conn:
-        viewer = user.viewer(conn)
-        refused = refused_role(conn, viewer, "case", case_id)
-        if refused is None and not fetch(conn, "SELECT 1 FROM intel_entity WHERE id = "
-                                         f"{mark(conn)}", (case_id,)):
-            refused = Refused(404, CASE_NOT_FOUND)
-        elif refused is None and not visible_cases(conn, viewer, [case_id]):
-            audit.record(conn, viewer, "denied", "case", case_id,
-                         detail={"why": "need-to-know", "export": "ftm"})
-            refused = Refused(404, CASE_NOT_FOUND)
-        if refused is None:
-            records = fetch(conn, "SELECT id, category, minor FROM intel_entity WHERE "
-                            f"case_id = {mark(conn)} OR id = {mark(conn)}", (case_id, case_id))
-            ids = visible_entities(conn, viewer, sorted(str(r[0]) for r in records))
-            shown = set(ids)
-            if reason is None and any(is_sensitive(r[1], r[2]) for r in records
-                                      if r[0] in shown):
-                raise ReasonRequired(case_id, "dossier")
-            buffer = io.BytesIO()
-            count = write_ftm(entities_from_statements(statements_of_records(conn, ids)),
-                              buffer, context=True)
-            audit.record(conn, viewer, "export", "case", case_id, reason=reason,
-                         detail={"format": "ftm", "entities": count})
-            return buffer.getvalue().decode("utf-8"), count
-    raise refused
+    holds a victim, a minor or a runaway report and no reason was given for the case."""
+
+    def read(reading: Reading) -> str:
+        conn = reading.conn
+        reading.action = "export"
+        _visible_case(reading, case_id, export="ftm")
+        records = fetch(conn, "SELECT id, category, minor, canonical_id FROM intel_entity "
+                        f"WHERE case_id = {mark(conn)} OR id = {mark(conn)}",
+                        (case_id, case_id))
+        ids = visible_entities(conn, reading.viewer, sorted(str(r[0]) for r in records))
+        shown = set(ids)
+        states = [reading.disclosure.state(r[0], r[1], r[2], canonical_id=r[3],
+                                           case_ids=[case_id])
+                  for r in records if r[0] in shown]
+        if MASKED in states:
+            raise ReasonRequired(case_id, "dossier")
+        statements = _without_hidden_ends(reading, statements_of_records(conn, ids))
+        buffer = io.BytesIO()
+        count = write_ftm(entities_from_statements(statements), buffer, context=True)
+        reading.detail = {"format": "ftm", "entities": count}
+        return buffer.getvalue().decode("utf-8")
+
+    return consult(store, user, "case", case_id, read, reasons=reasons)
 
 
 # --- Routes --------------------------------------------------------------------------------
@@ -910,8 +1019,8 @@ def api_cases(request: Request, user: CurrentUser) -> dict[str, Any]:
          responses=NOT_FOUND_DOC)
 def api_case(request: Request, user: CurrentUser, case_id: str, motif: Motif = None,
              motif_header: MotifHeader = None) -> dict[str, Any]:
-    reason = _reason_of(request, case_key(case_id), motif or motif_header)
-    return case_view(store_of(request), user, case_id, reason)
+    _reason_of(request, case_key(case_id), motif or motif_header)
+    return case_view(store_of(request), user, case_id, session_reasons(request))
 
 
 @api.get("/dossiers/{case_id}/export.ftm", response_class=Response,
@@ -920,9 +1029,9 @@ def api_case(request: Request, user: CurrentUser, case_id: str, motif: Motif = N
                                            "description": "Motif de consultation requis"}})
 def api_case_export(request: Request, user: CurrentUser, case_id: str, motif: Motif = None,
                     motif_header: MotifHeader = None) -> Response:
-    reason = _reason_of(request, case_key(case_id), motif or motif_header)
+    _reason_of(request, case_key(case_id), motif or motif_header)
     try:
-        body, _count = case_export(store_of(request), user, case_id, reason)
+        body = case_export(store_of(request), user, case_id, session_reasons(request))
     except ReasonRequired:
         raise Refused(428, REASON_REQUIRED) from None
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", case_id)[:80]
@@ -969,7 +1078,7 @@ def cases_page(request: Request, user: CurrentUser) -> Response:
 @pages.get("/dossiers/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, user: CurrentUser, case_id: str) -> Response:
     reason = remembered_reason(request, case_key(case_id))
-    case = case_view(store_of(request), user, case_id, reason)
+    case = case_view(store_of(request), user, case_id, session_reasons(request))
     return render(request, "dossier.html", {"d": case, "sections": CASE_SECTIONS,
                                             "reason": reason, "min_reason": MIN_REASON,
                                             "max_reason": MAX_REASON}, user=user)
@@ -991,12 +1100,12 @@ def _reason_form(request: Request, user: User, target: str, key: str, motif: str
 @pages.post("/dossiers/{case_id}/motif")
 def case_reason(request: Request, user: CurrentUser, case_id: str,
                 motif: Annotated[str, Form()] = "") -> Response:
-    # Only for a case the user may see: otherwise the same 404 as the page.
+    # Only for a case the user may see: otherwise the same 404 as the page (and the same
+    # statements, hidden or missing).
     with store_of(request).begin() as conn:
         viewer = user.viewer(conn)
-        allowed = viewer.role in READERS and bool(fetch(
-            conn, f"SELECT 1 FROM intel_entity WHERE id = {mark(conn)} AND schema = "
-            "'CourtCase'", (case_id,))) and bool(visible_cases(conn, viewer, [case_id]))
+        allowed = viewer.role in READERS and case_visibility(
+            conn, viewer, [case_id])[case_id] == VISIBLE
     if not allowed:
         raise Refused(404, CASE_NOT_FOUND)
     return _reason_form(request, user, f"/dossiers/{case_id}", case_key(case_id), motif,
@@ -1022,13 +1131,11 @@ def entity_reason(request: Request, user: CurrentUser, entity_id: str,
                   motif: Annotated[str, Form()] = "") -> Response:
     with store_of(request).begin() as conn:
         viewer = user.viewer(conn)
-        rows = fetch(conn, f"SELECT canonical_id FROM intel_entity WHERE id = {mark(conn)}",
-                     (entity_id,))
-        allowed = viewer.role in READERS and bool(rows) and bool(
-            visible_entities(conn, viewer, [entity_id]))
-    if not allowed:
+        answer = entity_visibility(conn, viewer, [entity_id])[entity_id]
+    if viewer.role not in READERS or answer.visibility != VISIBLE:
         raise Refused(404, ENTITY_NOT_FOUND)
-    return _reason_form(request, user, f"/entites/{entity_id}", person_key(rows[0][0]), motif,
+    return _reason_form(request, user, f"/entites/{entity_id}",
+                        person_key(str(answer.canonical_id)), motif,
                         {"action": f"/entites/{entity_id}/motif",
                          "subject": f"l'entité {entity_id}", "back": "/dossiers"})
 

@@ -24,15 +24,16 @@ from faisceau.share.accounts import (
 )
 from faisceau.store.bulk import utc_now
 from faisceau.web.api import (
-    DECIDERS,
     MAX_QUEUE_LIMIT,
     QUEUE_LIMIT,
     decide,
+    decision_forms,
     network_view,
     queue_view,
     read_cache,
 )
 from faisceau.web.charts import bar_chart
+from faisceau.web.disclosure import session_reasons
 from faisceau.web.maps import circuit_map
 from faisceau.web.security import (
     LoginRequired,
@@ -217,15 +218,21 @@ def password_change(request: Request, user: PageUser,
 def queue_page(request: Request, user: PageUser, tous: bool = False,
                limite: int = QUEUE_LIMIT) -> Response:
     limite = min(max(limite, 1), MAX_QUEUE_LIMIT)
-    entries = queue_view(store_of(request), user, limit=limite, include_decided=tous,
+    store = store_of(request)
+    entries = queue_view(store, user, limit=limite, include_decided=tous,
                          cache=read_cache(request))
+    forms = decision_forms(store, user, [e.network_id for e in entries])
     return render(request, "file.html", {"entries": [e.to_dict() for e in entries], "tous": tous,
-                                         "may_decide": user.role in DECIDERS}, user=user)
+                                         "may_decide": any(forms.values()),
+                                         "forms": forms}, user=user)
 
 
 @router.get("/reseaux/{network_id}", response_class=HTMLResponse)
 def network_page(request: Request, user: PageUser, network_id: str) -> Response:
-    detail = network_view(store_of(request), user, network_id, cache=read_cache(request))
+    store = store_of(request)
+    detail = network_view(store, user, network_id, cache=read_cache(request),
+                          reasons=session_reasons(request))
+    allowed = decision_forms(store, user, [network_id])[network_id]
     stops = [(c["departement"], f"{c['commune']}, depuis le {_when(c['from'])}")
              for c in detail["circuit"] if c.get("departement")]
     circuit = Markup(circuit_map(stops, title="Circuit du réseau")) if stops else None
@@ -233,7 +240,8 @@ def network_page(request: Request, user: PageUser, network_id: str) -> Response:
                                  for a in detail["activity"]],
                                 title="Annonces du réseau vues par jour", unit="annonces"))
     return render(request, "reseau.html", {
-        "n": detail, "may_decide": user.role in DECIDERS, "carte_circuit": circuit,
+        "n": detail, "may_decide": bool(allowed), "allowed": allowed,
+        "carte_circuit": circuit,
         "carte_activite": activity,
         "lead_words": {"new": "nouvelle", "confirmed": "confirmée", "dismissed": "écartée"}},
         user=user)
