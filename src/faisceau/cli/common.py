@@ -1,8 +1,15 @@
 """What every command shares: the two consoles, opening the store, turning known failures
-into one line on standard error with exit status 2."""
+into one line on standard error with exit status 2, and faisceau's warnings on standard error.
+
+Neither console reads markup nor emoji codes in what it prints: paths, reasons, names and
+every other string may come from outside (a file named ``[/]`` once crashed the error line),
+so text is printed as it is; styles are given with ``rich.text.Text``. Rich also drops the
+control characters of what it prints (no terminal escape sequence gets through).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,11 +19,12 @@ from rich.text import Text
 from sqlalchemy.engine import Connection
 
 from faisceau.evaluate.report import EvaluationInputError
+from faisceau.ingest.lock import LockTimeout
 from faisceau.ingest.records import UnreadablePath
 from faisceau.store import Store, StoreUnavailable, open_store
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, markup=False, emoji=False)
+out = Console(markup=False, emoji=False)
 
 
 def fail(message: str) -> typer.Exit:
@@ -68,21 +76,40 @@ def refusals(*errors: type[Exception]) -> Iterator[None]:
         raise fail(str(exc)) from None
 
 
+def warn(message: str) -> None:
+    """One warning line on standard error (the command goes on)."""
+    console.print(Text.assemble(("faisceau:", "bold yellow"), f" {message}"), soft_wrap=True,
+                  highlight=False)
+
+
+class _Warnings(logging.Handler):
+    """faisceau's own warnings (a lock waited for...) as ``warn`` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+def report_warnings() -> None:
+    """Print the warnings of faisceau's modules on standard error (once per process)."""
+    logger = logging.getLogger("faisceau")
+    if not any(isinstance(h, _Warnings) for h in logger.handlers):
+        logger.addHandler(_Warnings(logging.WARNING))
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Known failures become one line on standard error and exit status 2."""
     try:
         yield
-    except (StoreUnavailable, UnreadablePath, EvaluationInputError) as exc:
-        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    except (StoreUnavailable, UnreadablePath, EvaluationInputError, LockTimeout) as exc:
+        raise fail(str(exc)) from None
     except OSError as exc:
-        console.print(f"[bold red]faisceau: error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
 
 
 @contextmanager
 def opened_store() -> Iterator[Store]:
+    report_warnings()  # a wait for the store's lock is said, not silent
     store = open_store()
     try:
         yield store
