@@ -214,3 +214,13 @@ def test_an_unreadable_subdirectory_is_reported_and_read_once_it_can_be(
     assert "non lu" not in retry.stderr
     assert _export_ids(store_env, tmp_path) == ["locked1", "open1"]
     assert _quarantine(store_env) == []
+
+
+def test_the_consoles_print_text_as_it_is() -> None:
+    # every command prints through these two: no markup, no emoji codes, no escape sequence
+    from faisceau.cli.common import console, out
+
+    for printer in (console, out):
+        with printer.capture() as captured:
+            printer.print("[/] [bold]x[/bold] :smile: \x1b]0;title\x07", highlight=False)
+        assert captured.get() == "[/] [bold]x[/bold] :smile: ]0;title\n"
