@@ -12,6 +12,7 @@ import ctypes
 import gzip
 import json
 import os
+import re
 import subprocess
 import zlib
 from pathlib import Path
@@ -169,14 +170,16 @@ def test_a_file_truncated_again_is_back_in_the_quarantine(
     assert [(e["line"], e["resolution"]) for e in _quarantine(store_env)] == [(0, None)]
 
 
-@pytest.mark.parametrize("name", ["[/]", "[bold]x[/bold].jsonl", "a[/]b/c.jsonl"])
+@pytest.mark.parametrize("name", ["[/]", "[bold]x[/bold].jsonl", "a[/]b/c.jsonl",
+                                  "x\x1b[2J:smile:.jsonl"])
 def test_a_path_that_looks_like_markup_fails_on_one_plain_line(
         store_env: dict[str, str], tmp_path: Path, name: str) -> None:
     missing = tmp_path / name
     result = run_faisceau(["ingest", "ads", str(missing)], store_env, check=False)
     assert result.returncode == 2
+    printed = str(missing).replace("\x1b", "\\x1b")  # no escape sequence reaches the terminal
     assert result.stderr.splitlines() == [
-        f"faisceau: error: cannot read {missing}: no such file or directory"]
+        f"faisceau: error: cannot read {printed}: no such file or directory"]
 
 
 def _without_dac_override() -> None:
@@ -218,9 +221,22 @@ def test_an_unreadable_subdirectory_is_reported_and_read_once_it_can_be(
 
 def test_the_consoles_print_text_as_it_is() -> None:
     # every command prints through these two: no markup, no emoji codes, no escape sequence
+    from rich.table import Table
+    from rich.text import Text
+
     from faisceau.cli.common import console, out
 
+    hostile = "[/] [bold]x[/bold] :smile: \x1b]0;title\x07\x9b2J"
     for printer in (console, out):
+        table = Table(title=hostile)
+        table.add_column("c")
+        table.add_row(hostile)
         with printer.capture() as captured:
-            printer.print("[/] [bold]x[/bold] :smile: \x1b]0;title\x07", highlight=False)
-        assert captured.get() == "[/] [bold]x[/bold] :smile: ]0;title\n"
+            printer.print(hostile, highlight=False)
+            printer.print(Text(hostile))
+            printer.print(table)
+        shown = captured.get()
+        assert shown.startswith("[/] [bold]x[/bold] :smile: \\x1b]0;title\\x07\\x9b2J\n"
+                                "[/] [bold]x[/bold] :smile: ]0;title2J\n")
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
+        assert shown.count("\\x1b]0;title\\x07\\x9b2J") == 3  # line, title, cell

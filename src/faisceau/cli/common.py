@@ -3,18 +3,23 @@ into one line on standard error with exit status 2, and faisceau's warnings on s
 
 Neither console reads markup nor emoji codes in what it prints: paths, reasons, names and
 every other string may come from outside (a file named ``[/]`` once crashed the error line),
-so text is printed as it is; styles are given with ``rich.text.Text``. Rich also drops the
-control characters of what it prints (no terminal escape sequence gets through).
+so text is printed as it is; styles are given with ``rich.text.Text``. Nor does either let a
+control character reach the terminal (an ad, a file name or a quarantined line could carry
+an escape sequence that rewrites the screen): in strings they are shown as ``\\xNN``; in
+``Text`` objects, laid out already, they are dropped.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
 from rich.text import Text
 from sqlalchemy.engine import Connection
 
@@ -23,14 +28,39 @@ from faisceau.ingest.lock import LockTimeout
 from faisceau.ingest.records import UnreadablePath
 from faisceau.store import Store, StoreUnavailable, open_store
 
-console = Console(stderr=True, markup=False, emoji=False)
-out = Console(markup=False, emoji=False)
+# What a terminal may act on: C0 controls but tab and newline, DEL, C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """``text`` with its control characters written ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
+class _PlainConsole(Console):
+    """A console that prints text as it is, and no control character."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(shown(text), **options)
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and _CONTROL.search(segment.text):
+                # zero width to Rich, so dropping them keeps the layout
+                segment = Segment(_CONTROL.sub("", segment.text), segment.style)
+            yield segment
+
+
+console = _PlainConsole(stderr=True, markup=False, emoji=False)
+out = _PlainConsole(markup=False, emoji=False)
 
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as one error line (as text, never read as markup); the caller raises
     what this returns."""
-    console.print(Text.assemble(("faisceau: error:", "bold red"), f" {message}"), soft_wrap=True)
+    console.print(Text.assemble(("faisceau: error:", "bold red"), f" {shown(message)}"),
+                  soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -78,8 +108,8 @@ def refusals(*errors: type[Exception]) -> Iterator[None]:
 
 def warn(message: str) -> None:
     """One warning line on standard error (the command goes on)."""
-    console.print(Text.assemble(("faisceau:", "bold yellow"), f" {message}"), soft_wrap=True,
-                  highlight=False)
+    console.print(Text.assemble(("faisceau:", "bold yellow"), f" {shown(message)}"),
+                  soft_wrap=True, highlight=False)
 
 
 class _Warnings(logging.Handler):
