@@ -240,3 +240,18 @@ def test_the_consoles_print_text_as_it_is() -> None:
                                 "[/] [bold]x[/bold] :smile: ]0;title2J\n")
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
         assert shown.count("\\x1b]0;title\\x07\\x9b2J") == 3  # line, title, cell
+
+
+def test_retry_reads_again_ad_files_only_not_case_files(
+        store_env: dict[str, str], tmp_path: Path) -> None:
+    # Case-file imports share the quarantine; retrying them as ads would set every line aside.
+    ftm = tmp_path / "cases" / "extra.jsonl"
+    ftm.parent.mkdir()
+    ftm.write_text('{"id": "X1", "schema": "Person", "properties": {"name": ["Ana Roux"]}}\n'
+                   '{"id": "X2", "schema": "Persn", "properties": {}}\n')
+    run_faisceau(["cases", "import", str(ftm.parent)], store_env)
+    before = _quarantine(store_env)
+    assert [(Path(str(e["path"])).name, e["line"]) for e in before] == [("extra.jsonl", 2)]
+    retry = run_faisceau(["quarantine", "retry"], store_env)
+    assert "Aucune entrée ouverte" in retry.stdout
+    assert _quarantine(store_env, "--all") == before
