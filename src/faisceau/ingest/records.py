@@ -124,10 +124,6 @@ def _without_nul(value: Any) -> Any:
 
 # --- Numbers as shown -------------------------------------------------------------------------
 
-# A number orjson may not keep as shown: 16 significant digits or more (a double holds 15 for
-# sure, orjson's integers 64 bits) or an exponent of 3 digits. Digits in strings match too:
-# such lines only take the slower, exact parser.
-_MAYBE_INEXACT = re.compile(r"\d[\d.]{15,}|[eE][+-]?\d{3}")
 _INT64_MIN = -(2**63)
 _UINT64_END = 2**64
 
@@ -160,12 +156,38 @@ def _not_json(text: str) -> Any:
     raise ValueError(f"{text} is not JSON")
 
 
-def loads(text: str) -> Any:
-    """JSON text to Python, every number kept as shown (see ``dumps``)."""
-    if _MAYBE_INEXACT.search(text) is None:
-        return orjson.loads(text)
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        return any(type(v) is not str and _has_float(v) for v in value.values())
+    if kind is list:
+        return any(type(v) is not str and _has_float(v) for v in value)
+    return False
+
+
+def _exact_loads(text: str) -> Any:
     return json.loads(text, parse_int=_exact_int, parse_float=_exact_float,
                       parse_constant=_not_json)
+
+
+def loads(text: str) -> Any:
+    """JSON text to Python, every number kept as shown (see ``dumps``).
+
+    orjson reads integers of 64 bits at most (beyond, it gives a rounded float) and refuses
+    numbers a double cannot hold (1e400). A line where it finds no float at all is exact as
+    read; the others (few: the contract's numbers are integers) are read again by the
+    standard parser, which keeps the text of every number. Invalid JSON keeps orjson's
+    message."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return _exact_loads(text)
+        except (ValueError, RecursionError):
+            raise exc from None
+    return _exact_loads(text) if _has_float(value) else value
 
 
 def _as_shown(value: Any) -> Any:
