@@ -50,8 +50,8 @@ def test_a_truncated_gzip_keeps_every_complete_line(tmp_path_factory: pytest.Tem
     path = tmp_path_factory.mktemp("gz") / "ads.jsonl.gz"
     path.write_bytes(truncated)
     lines, reader = _read(path)
-    if len(truncated) == 0:  # an empty file is an empty gzip file
-        assert lines == [] and reader.problem is None
+    if len(truncated) in (0, len(whole)):  # an empty file is an empty gzip file
+        assert len(lines) == (count if truncated else 0) and reader.problem is None
         return
     assert lines == _complete_lines(truncated)
     assert reader.problem is not None and reader.problem.lines == len(lines)

@@ -322,10 +322,11 @@ class Ingestor:
         """Paths read (or listed) in full: their file-level entries are resolved."""
         if not texts:
             return
+        wanted = set(texts)
         open_ids = [qid for qid, path in conn.execute(
             select(quarantine.c.id, quarantine.c.path).where(
                 quarantine.c.line == 0, quarantine.c.resolved_at.is_(None)))
-            if path in set(texts)]
+            if path in wanted]
         if open_ids:
             conn.execute(update(quarantine).where(quarantine.c.id.in_(open_ids)).values(
                 resolved_at=bulk.utc_now(), resolution="re-ingested"))
