@@ -236,6 +236,8 @@ def _advisory_lock(store: Store, timeout: float | None) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
+            # The connection goes back to the pool: it no longer names a holder.
+            conn.execute(text("SELECT pg_advisory_unlock(:a, :b), "
+                              "set_config('application_name', '', false)"),
                          {"a": ADVISORY_CLASS, "b": key})
             conn.commit()
