@@ -25,7 +25,6 @@ from _common import add_world_options, machine, world_params
 from faisceau.config import Settings
 from faisceau.evaluate.metrics import bcubed, contingency
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.link.detect import detect
 from faisceau.store import open_store
 from faisceau.synth.world import write_world
@@ -47,7 +46,7 @@ def main() -> int:
         truth = load_truth(world / "truth" / "ads.jsonl")
         store = open_store(Settings(home=tmp / "store", database_url=None))
         with Ingestor(store, images=params.images).session() as ingestor:
-            ingestor.ingest_paths(expand_paths([world / "crawl"]))
+            ingestor.ingest_paths([world / "crawl"])
         started = time.perf_counter()
         summary = detect(store)
         faisceau_seconds = time.perf_counter() - started

@@ -29,7 +29,7 @@ import polars as pl
 from _common import add_world_options, machine, world_params
 from faisceau.cli.main import run_ingest
 from faisceau.config import Settings
-from faisceau.ingest.records import expand_paths
+from faisceau.ingest.records import find_files
 from faisceau.intel.analysis import EvidenceGraph
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
@@ -91,7 +91,7 @@ def main() -> None:
               f"{len(summary.set_aside)} set aside, {imported:.1f} s")
         if args.with_ads:
             started = time.perf_counter()
-            run_ingest(store, expand_paths([world / "crawl"]))
+            run_ingest(store, find_files([world / "crawl"]))
             detect_and_score(store)
             leads = find_leads(store)
             print(f"ads ingested, detected, scored; {leads.leads:,} leads: "

@@ -40,7 +40,6 @@ from typing import Any
 from _common import add_world_options, empty_store, machine, world_params
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
 from faisceau.score.run import detect_and_score
@@ -63,7 +62,7 @@ def build(world: Path, settings: Settings, params: Any) -> None:
     try:
         started = time.perf_counter()
         with Ingestor(store, images=params.images).session() as ingestor:
-            ingestor.ingest_paths(expand_paths([world / "crawl"]))
+            ingestor.ingest_paths([world / "crawl"])
         detect_and_score(store)
         print(f"ingested and detected in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()

@@ -28,7 +28,6 @@ from faisceau.evaluate.report import EvaluationReport, evaluate_paths
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.score.run import detect_and_score
 from faisceau.score.settings import load_settings
 from faisceau.store import open_store
@@ -88,7 +87,7 @@ def run_world(params: Params, tmp: Path) -> tuple[EvaluationReport, dict[str, fl
     write_world(params, world)
     store = open_store(Settings(home=tmp / "store", database_url=None))
     with Ingestor(store, images=params.images).session() as ingestor:
-        ingestor.ingest_paths(expand_paths([world / "crawl"]))
+        ingestor.ingest_paths([world / "crawl"])
     started = time.perf_counter()
     linked, scored = detect_and_score(store)
     total = time.perf_counter() - started

@@ -28,7 +28,6 @@ from _common import add_world_options, machine, world_params
 from faisceau.config import Settings
 from faisceau.evaluate.metrics import bcubed, contingency
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.link import features
 from faisceau.link.graph import link
 from faisceau.link.load import load_input
@@ -52,7 +51,7 @@ def main() -> int:
         truth = load_truth(tmp / "world" / "truth" / "ads.jsonl")
         store = open_store(Settings(home=tmp / "store", database_url=None))
         with Ingestor(store, images=params.images).session() as ingestor:
-            ingestor.ingest_paths(expand_paths([tmp / "world" / "crawl"]))
+            ingestor.ingest_paths([tmp / "world" / "crawl"])
         base = load_settings()
         with store.begin() as conn:
             features.compute_new(conn, 0, base)

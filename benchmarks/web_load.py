@@ -38,7 +38,6 @@ import httpx
 from _common import add_world_options, empty_store, machine, world_params
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.intel.casefiles import import_case_files
 from faisceau.intel.leads import find_leads
 from faisceau.intel.people import resolve_people
@@ -101,7 +100,7 @@ def _load(store: Store, world: Path) -> None:
     empty_store(store)
     started = time.perf_counter()
     with Ingestor(store, images=False).session() as ingestor:
-        ingestor.ingest_paths(expand_paths([world / "crawl"]))
+        ingestor.ingest_paths([world / "crawl"])
     print(f"  ingested in {time.perf_counter() - started:.0f} s", flush=True)
     detect_and_score(store)
     print(f"  detected and scored at {time.perf_counter() - started:.0f} s", flush=True)

@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.ingest.records import expand_paths
 from faisceau.score import run as score_run
 from faisceau.score.inspect import ad_score_detail, network_score_detail
 from faisceau.score.review import queue, record_decision
@@ -37,7 +36,7 @@ def _ingested(world: Path, settings: Settings, days: slice = slice(None)) -> Sto
     store = open_store(settings)
     paths = sorted((world / "crawl").glob("ads-*.jsonl"))[days]
     with Ingestor(store, images=False).session() as ingestor:
-        ingestor.ingest_paths(expand_paths(paths))
+        ingestor.ingest_paths(paths)
     return store
 
 

@@ -30,6 +30,7 @@ from faisceau.cli.common import (
     out,
     refusals,
     user_errors,
+    warn,
 )
 from faisceau.cli.consult import consultation
 from faisceau.cli.exchange import register as register_exchange
@@ -45,7 +46,7 @@ from faisceau.export.networks import write_networks
 from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
-from faisceau.ingest.records import expand_paths
+from faisceau.ingest.records import FileList, escaped_controls, file_size, find_files
 from faisceau.intel.casefiles import import_case_files
 from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
@@ -106,6 +107,7 @@ def print_summary(summary: Summary, *, show_rejections: int = 20) -> None:
         ("déjà ingérées", summary.already_ingested),
         ("mises de côté (quarantaine)", summary.set_aside),
         ("quarantaine résolue", summary.resolved),
+        ("chemins non lus en entier", len(summary.unread)),
     ):
         table.add_row(label, f"{value:,}".replace(",", " "))
     out.print(table)
@@ -114,16 +116,21 @@ def print_summary(summary: Summary, *, show_rejections: int = 20) -> None:
     if len(summary.rejections) > show_rejections:
         more = len(summary.rejections) - show_rejections
         out.print(f"  … et {more} autres: faisceau quarantine list", highlight=False)
+    # Every path not read in full, on standard error: never cut short, and seen by scripts.
+    for path, reason in summary.unread:
+        warn(f"chemin non lu en entier (quarantaine, ligne 0) : {path} : {reason}")
 
 
-def run_ingest(store: Store, files: list[Path], *, images: bool = True,
-               workers: int | None = None, chunk_lines: int = CHUNK_LINES) -> Summary:
-    """Ingest files already expanded (``expand_paths``), with a progress bar."""
-    total_bytes = sum(f.stat().st_size for f in files)
-    ingestor = Ingestor(store, images=images, workers=workers, chunk_lines=chunk_lines)
+def run_ingest(store: Store, found: FileList, *, images: bool = True,
+               workers: int | None = None, chunk_lines: int = CHUNK_LINES,
+               lock_timeout: float | None = None) -> Summary:
+    """Ingest what ``find_files`` found, with a progress bar."""
+    total_bytes = sum(file_size(f) for f in found.files)
+    ingestor = Ingestor(store, images=images, workers=workers, chunk_lines=chunk_lines,
+                        lock_timeout=lock_timeout)
     with _progress() as progress, ingestor.session():
         task = progress.add_task("ingestion", total=total_bytes)
-        summary = ingestor.ingest_files(files, lambda n: progress.advance(task, n))
+        summary = ingestor.ingest_found(found, lambda n: progress.advance(task, n))
     return summary
 
 
@@ -133,14 +140,19 @@ def ingest_ads(
                                                      "or directories of them.")],
     images: Annotated[bool, typer.Option(help="Hash the image files.")] = True,
     workers: Annotated[int | None, typer.Option(help="Normalisation processes.")] = None,
-    chunk_lines: Annotated[int, typer.Option(help="Lines per transaction.")] = CHUNK_LINES,
+    chunk_lines: Annotated[int, typer.Option(min=1, help="Lines per transaction.")]
+    = CHUNK_LINES,
+    lock_timeout: Annotated[float | None, typer.Option(
+        min=0, help="Give up (exit status 2) after this many seconds waiting for another "
+        "ingest or detection on the same store; default: wait.")] = None,
 ) -> None:
-    """Ingest collected ads; bad lines are set aside, the rest goes in."""
+    """Ingest collected ads; bad lines, and files that cannot be read in full, are set aside
+    (quarantine), the rest goes in."""
     with user_errors():
-        files = expand_paths(paths)  # an unreadable path fails before the store is touched
+        found = find_files(paths)  # an unreadable path given fails before the store is touched
         with opened_store() as store:
-            summary = run_ingest(store, files, images=images, workers=workers,
-                                 chunk_lines=chunk_lines)
+            summary = run_ingest(store, found, images=images, workers=workers,
+                                 chunk_lines=chunk_lines, lock_timeout=lock_timeout)
     print_summary(summary)
 
 
@@ -182,7 +194,8 @@ def quarantine_show(entry_id: int) -> None:
         seen.shows([str(entry_id)])
     out.print(f"{entry.path}:{entry.line}: {entry.reason}", markup=False, highlight=False,
               soft_wrap=True)
-    sys.stdout.write(entry.raw + "\n")
+    # Escaped again: entries set aside by older versions may hold control characters.
+    sys.stdout.write(escaped_controls(entry.raw) + "\n")
 
 
 @quarantine_app.command("retry")
@@ -194,7 +207,7 @@ def quarantine_retry() -> None:
         if not files:
             out.print("Aucune entrée ouverte dont le fichier existe encore.")
             return
-        summary = run_ingest(store, files)
+        summary = run_ingest(store, find_files(files, strict=False))
     print_summary(summary)
 
 
@@ -438,7 +451,7 @@ def demo(
         out.print(f"Monde synthétique: {written.lines} lignes, {written.ads} annonces "
                   f"({written.corrupt} lignes corrompues volontairement).")
         with opened_store() as store:
-            summary = run_ingest(store, expand_paths([data_dir / "crawl"]))
+            summary = run_ingest(store, find_files([data_dir / "crawl"]))
             print_summary(summary, show_rejections=5)
             with store.begin() as conn:
                 counts = store_counts(conn)

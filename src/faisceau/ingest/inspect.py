@@ -11,7 +11,8 @@ from faisceau.store.schema import ad, ad_image, ad_value, ad_version, ingest_fil
 
 
 def ad_history(conn: Connection, source: str, ad_id: str) -> dict[str, Any] | None:
-    """Everything known of one ad, oldest version first; None if it was never ingested."""
+    """Everything known of one ad, oldest version first; None if it was never ingested.
+    Each version's ``record`` is the collected JSON as stored, for ``orjson.dumps``."""
     head = conn.execute(select(ad).where(ad.c.source == source, ad.c.ad_id == ad_id)).first()
     if head is None:
         return None
@@ -44,7 +45,9 @@ def ad_history(conn: Connection, source: str, ad_id: str) -> dict[str, Any] | No
             "last_seen": v.last_seen.isoformat(), "sightings": v.sightings,
             "from": f"{v.path}:{v.line}", "age": v.age, "language": v.language,
             "commune": v.commune, "departement": v.departement, "region": v.region,
-            "record": orjson.loads(v.record), "values": values[v.id], "images": images[v.id],
+            # The stored JSON itself: numbers keep the digits shown (``records.dumps``).
+            "record": orjson.Fragment(v.record), "values": values[v.id],
+            "images": images[v.id],
         } for v in versions],
         "seen_at": [{"at": s.seen_at.isoformat(),
                      "version": next(v.version_no for v in versions if v.id == s.version_id)}

@@ -4,13 +4,29 @@ Each chunk is read, checked and compared with the store in a handful of set-base
 only the versions never seen before are normalised (in worker processes when there are
 many). A sighting is keyed by (ad, moment seen), so a chunk re-read after a crash, or a file
 ingested twice, adds nothing: the store is always the result of whole chunks.
+
+Bad data never costs good data. A bad line is set aside in the quarantine (``records``); a
+record a normaliser fails on, or the store refuses, is set aside with the reason and the rest
+of its chunk goes in; a file that cannot be read, or only in part, is an entry of its own in
+the quarantine (line 0) and the run goes on with the next file. Reading the file again once
+it is fixed finishes the job, with nothing doubled.
+
+Normalisation workers die with the process that forked them: they inherit its descriptors,
+its PostgreSQL connection holding the ingest lock among them, and must never keep it open
+after a ``kill -9`` of their parent (``lock``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import hashlib
 import multiprocessing
 import os
+import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,17 +38,22 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy.exc import DataError
 
 from faisceau.ingest import fulltext
 from faisceau.ingest.lock import ingest_lock
 from faisceau.ingest.records import (
+    FileList,
+    FileProblem,
+    FileReader,
     Record,
     RecordChecker,
     Rejection,
-    expand_paths,
+    absolute,
+    file_size,
+    find_files,
     line_hash,
-    open_lines,
-    read_lines,
+    path_text,
 )
 from faisceau.normalise.ad import NormalisedAd, normalise_ad, warm_up
 from faisceau.store import Store, bulk
@@ -57,6 +78,10 @@ IMAGE_COLUMNS = ("version_id", "position", "path", "url", "sha256", "phash", "dh
                  "height", "error")
 # Below this many new versions in a chunk, worker processes cost more than they save.
 PARALLEL_MIN_VERSIONS = 400
+# What the store keeps of an image's SHA-256 given by the collector (the column's width).
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# prctl(2): ask the kernel for a signal when the parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -72,12 +97,15 @@ class Summary:
     set_aside: int = 0
     resolved: int = 0
     rejections: list[tuple[str, int, str]] = field(default_factory=list)
+    # Paths not read, or read only in part, and why.
+    unread: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, other: Summary) -> None:
         for name in ("read", "new_ads", "new_versions", "repeat_sightings", "already_ingested",
                      "set_aside", "resolved"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
+        self.unread.extend(other.unread)
 
 
 @dataclass(slots=True)
@@ -111,32 +139,81 @@ class _VersionState:
     changed: bool = False
 
 
+class _RecordsFailed(Exception):
+    """Lines of a chunk that cannot go in (line number to reason): the chunk is ingested
+    again without them."""
+
+    def __init__(self, reasons: dict[int, str]) -> None:
+        super().__init__(f"{len(reasons)} records failed")
+        self.reasons = reasons
+
 
 def _batched(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while batch := list(islice(iterable, size)):
         yield batch
 
 
-def _normalise_job(job: tuple[dict[str, Any], str | None, bool]) -> NormalisedAd:
+def _normalise_job(job: tuple[dict[str, Any], str | None, bool]) -> NormalisedAd | str:
+    """The ad normalised, or why it could not be (a normaliser's bug must cost one ad, not
+    the run)."""
     content, base_dir, images = job
-    return normalise_ad(content, Path(base_dir) if base_dir else None, images=images)
+    try:
+        return normalise_ad(content, Path(base_dir) if base_dir else None, images=images)
+    except Exception as exc:  # any failure: the ad is set aside with it
+        return f"normalisation failed: {type(exc).__name__}: {exc}"
+
+
+def _parent_death_signal() -> bool:
+    """Ask the kernel to SIGKILL this process when its parent dies; False where it cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # not Linux
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """First thing a normalisation worker does: make sure it cannot outlive ``parent``."""
+    if not _parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _store_refusals(store: Store) -> tuple[type[Exception], ...]:
+    """What the store raises for a value it refuses (PEP 249's DataError, through
+    SQLAlchemy or straight from the driver, which the bulk statements use)."""
+    return (DataError, store.engine.dialect.dbapi.DataError)  # type: ignore[union-attr]
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 class Ingestor:
     """Ingests files into a store. Use as a context manager: it holds the ingest lock."""
 
     def __init__(self, store: Store, *, images: bool = True, workers: int | None = None,
-                 chunk_lines: int = CHUNK_LINES) -> None:
+                 chunk_lines: int = CHUNK_LINES, lock_timeout: float | None = None) -> None:
         self.store = store
         self.images = images
         self.checker = RecordChecker()
         self.chunk_lines = chunk_lines
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.lock_timeout = lock_timeout
         self._pool: Executor | None = None
+        self._refusals = _store_refusals(store)
 
     @contextmanager
     def session(self) -> Iterator[Ingestor]:
-        with ingest_lock(self.store):
+        with ingest_lock(self.store, timeout=self.lock_timeout):
             try:
                 yield self
             finally:
@@ -144,65 +221,121 @@ class Ingestor:
                     self._pool.shutdown(cancel_futures=True)
                     self._pool = None
 
-    def _normalise(self, jobs: list[tuple[dict[str, Any], str | None, bool]]) -> list[NormalisedAd]:
+    def _normalise(self, jobs: list[tuple[dict[str, Any], str | None, bool]]
+                   ) -> list[NormalisedAd | str]:
         if self.workers > 1 and len(jobs) >= PARALLEL_MIN_VERSIONS:
             if self._pool is None:
                 # fork after warming up: workers inherit the loaded reference data.
                 warm_up()
                 gc.freeze()  # keep inherited objects out of the collector: fewer copied pages
-                self._pool = ProcessPoolExecutor(self.workers,
-                                                 mp_context=multiprocessing.get_context("fork"))
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_die_with_parent, initargs=(os.getpid(),))
             return list(self._pool.map(_normalise_job, jobs, chunksize=64))
         return [_normalise_job(job) for job in jobs]
 
     def ingest_paths(self, paths: Sequence[Path],
+                     progress: Callable[[int], None] | None = None, *,
+                     strict: bool = True) -> Summary:
+        """Files and directories (``records.find_files``; ``strict``: a path given that
+        cannot be read raises ``UnreadablePath``, else it is reported like the others)."""
+        return self.ingest_found(find_files(paths, strict=strict), progress)
+
+    def ingest_found(self, found: FileList,
                      progress: Callable[[int], None] | None = None) -> Summary:
-        """Files and directories, expanded with ``expand_paths``."""
-        return self.ingest_files(expand_paths(paths), progress)
+        """What ``find_files`` found: its paths not read go to the quarantine, then its
+        files are ingested in order."""
+        total = Summary(files=len(found.files))
+        with self.store.begin() as conn:
+            self._clear_problems(conn, [path_text(absolute(d)) for d in found.listed])
+            for problem in found.unread:
+                text = path_text(absolute(problem.path))
+                self._register_path(conn, text)
+                self._note_problem(conn, text, problem)
+                total.unread.append((text, problem.reason))
+        total.add(self.ingest_files(found.files, progress))
+        return total
 
     def ingest_files(self, files: Sequence[Path],
                      progress: Callable[[int], None] | None = None) -> Summary:
-        """Files already expanded, in the given order."""
+        """Files already found, in the given order."""
         total = Summary(files=len(files))
         for path in files:
             total.add(self.ingest_file(path, progress))
         return total
 
     def ingest_file(self, path: Path, progress: Callable[[int], None] | None = None) -> Summary:
-        path = path.resolve()
-        file_id = self._register_file(path)
+        """One file, chunk by chunk. If it cannot be read to its end, the lines read count
+        and the problem is set aside as the file's line 0."""
+        path = absolute(path)
+        text = path_text(path)
+        with self.store.begin() as conn:
+            file_id = self._register_path(conn, text)
         summary = Summary()
-        open_quarantine = self._open_quarantine(path)
-        with open(path, "rb") as disk, open_lines(path, disk) as stream:
-            lines = read_lines(stream, self.checker.limits.max_line_bytes)
-            done = 0
-            for chunk in _batched(lines, self.chunk_lines):
-                part = self._ingest_chunk(path, file_id, chunk, open_quarantine)
-                summary.add(part)
-                if progress:
-                    position = disk.tell()
-                    progress(position - done)
-                    done = position
+        open_quarantine = self._open_quarantine(text)
+        reader = FileReader(path, self.checker.limits)
+        done = 0
+        for chunk in _batched(reader.lines(), self.chunk_lines):
+            summary.add(self._ingest_chunk(path, file_id, chunk, open_quarantine))
+            if progress:
+                progress(reader.position - done)
+                done = reader.position
+        if progress:
+            progress(max(file_size(path) - done, 0))
         with self.store.begin() as conn:
             conn.execute(update(ingest_file).where(ingest_file.c.id == file_id)
                          .values(last_ingested_at=bulk.utc_now(), lines=summary.read))
+            if reader.problem is None:
+                self._clear_problems(conn, [text])
+            else:
+                self._note_problem(conn, text, reader.problem)
+                summary.unread.append((text, reader.problem.reason))
         return summary
 
-    def _register_file(self, path: Path) -> int:
-        with self.store.begin() as conn:
-            found = conn.execute(select(ingest_file.c.id).where(ingest_file.c.path == str(path)))
-            file_id = found.scalar()
-            if file_id is None:
-                now = bulk.utc_now()
-                file_id = conn.execute(insert(ingest_file).values(
-                    path=str(path), first_ingested_at=now, last_ingested_at=now, lines=0
-                ).returning(ingest_file.c.id)).scalar_one()
+    @staticmethod
+    def _register_path(conn: Connection, text: str) -> int:
+        """The id of a path in ``ingest_file`` (every path ingestion read or tried to:
+        ``quarantine retry`` reads again those with open entries)."""
+        file_id = conn.execute(select(ingest_file.c.id).where(ingest_file.c.path == text)
+                               ).scalar()
+        if file_id is None:
+            now = bulk.utc_now()
+            file_id = conn.execute(insert(ingest_file).values(
+                path=text, first_ingested_at=now, last_ingested_at=now, lines=0
+            ).returning(ingest_file.c.id)).scalar_one()
         return int(file_id)
 
-    def _open_quarantine(self, path: Path) -> dict[int, list[int]]:
+    @staticmethod
+    def _note_problem(conn: Connection, text: str, problem: FileProblem) -> None:
+        """The file-level entry (line 0) for ``problem``; the file's earlier ones, which it
+        replaces, are resolved."""
+        digest = hashlib.blake2b(problem.reason.encode(), digest_size=8).hexdigest()
+        conn.execute(update(quarantine).where(
+            quarantine.c.path == text, quarantine.c.line == 0,
+            quarantine.c.line_hash != digest, quarantine.c.resolved_at.is_(None),
+        ).values(resolved_at=bulk.utc_now(), resolution="re-ingested"))
+        _open_entries(conn, text, [{"line": 0, "line_hash": digest, "reason": problem.reason,
+                                    "raw": ""}])
+
+    @staticmethod
+    def _clear_problems(conn: Connection, texts: list[str]) -> None:
+        """Paths read (or listed) in full: their file-level entries are resolved."""
+        if not texts:
+            return
+        wanted = set(texts)
+        open_ids = [qid for qid, path in conn.execute(
+            select(quarantine.c.id, quarantine.c.path).where(
+                quarantine.c.line == 0, quarantine.c.resolved_at.is_(None)))
+            if path in wanted]
+        if open_ids:
+            conn.execute(update(quarantine).where(quarantine.c.id.in_(open_ids)).values(
+                resolved_at=bulk.utc_now(), resolution="re-ingested"))
+
+    def _open_quarantine(self, text: str) -> dict[int, list[int]]:
         with self.store.begin() as conn:
             rows = conn.execute(select(quarantine.c.id, quarantine.c.line).where(
-                quarantine.c.path == str(path), quarantine.c.resolved_at.is_(None)))
+                quarantine.c.path == text, quarantine.c.resolved_at.is_(None),
+                quarantine.c.line > 0))
             entries: dict[int, list[int]] = {}
             for qid, line in rows:
                 entries.setdefault(line, []).append(qid)
@@ -210,7 +343,42 @@ class Ingestor:
 
     def _ingest_chunk(self, path: Path, file_id: int, chunk: list[tuple[int, bytes | None]],
                       open_quarantine: dict[int, list[int]]) -> Summary:
+        """One chunk in one transaction. Lines that cannot go in are set aside and the rest
+        goes in: those a normaliser failed on at once, those the store refuses found by
+        halving the chunk (the store does not say which row it refused)."""
+        try:
+            return self._ingest_lines(path, file_id, chunk, open_quarantine)
+        except _RecordsFailed as failed:
+            rest = [item for item in chunk if item[0] not in failed.reasons]
+            summary = self._refuse(path, [item for item in chunk if item[0] in failed.reasons],
+                                   failed.reasons)
+        except self._refusals as exc:
+            if len(chunk) == 1:
+                return self._refuse(path, chunk, {chunk[0][0]: "refused by the store: "
+                                                               + _first_line(exc)})
+            half = len(chunk) // 2
+            summary = self._ingest_chunk(path, file_id, chunk[:half], open_quarantine)
+            rest = chunk[half:]
+        if rest:
+            summary.add(self._ingest_chunk(path, file_id, rest, open_quarantine))
+        return summary
+
+    def _refuse(self, path: Path, lines: list[tuple[int, bytes | None]],
+                reasons: dict[int, str]) -> Summary:
+        """Set these lines aside with their reasons, in a transaction of their own."""
+        rejections = [Rejection(number, reasons[number],
+                                raw.decode("utf-8", "backslashreplace").rstrip("\r\n")
+                                if raw is not None else "") for number, raw in lines]
+        hashes = {number: line_hash(raw) for number, raw in lines if raw is not None}
+        with self.store.begin() as conn:
+            set_aside = self._set_aside(conn, path_text(path), rejections, hashes)
+        return Summary(read=len(lines), set_aside=set_aside,
+                       rejections=[(path_text(path), r.line, r.reason) for r in rejections])
+
+    def _ingest_lines(self, path: Path, file_id: int, chunk: list[tuple[int, bytes | None]],
+                      open_quarantine: dict[int, list[int]]) -> Summary:
         summary = Summary()
+        text = path_text(path)
         hashes = {number: line_hash(raw) for number, raw in chunk if raw is not None}
         with self.store.begin() as conn:
             known = bulk.line_hashes(conn, file_id, chunk[0][0], chunk[-1][0])
@@ -230,31 +398,26 @@ class Ingestor:
                 else:
                     records.append(checked)
             if rejections:
-                summary.set_aside = self._set_aside(conn, path, rejections, hashes)
-                summary.rejections = [(str(path), r.line, r.reason) for r in rejections]
+                summary.set_aside = self._set_aside(conn, text, rejections, hashes)
+                summary.rejections = [(text, r.line, r.reason) for r in rejections]
             if records:
                 self._store_records(conn, path, file_id, records, hashes, summary)
                 fulltext.index_new(conn)  # in the chunk's transaction: the index follows it
-            fixed = [qid for r in records for qid in open_quarantine.pop(r.line, [])]
+            fixed = [qid for r in records for qid in open_quarantine.get(r.line, [])]
             if fixed:
                 conn.execute(update(quarantine).where(quarantine.c.id.in_(fixed)).values(
                     resolved_at=bulk.utc_now(), resolution="re-ingested"))
                 summary.resolved = len(fixed)
+        for r in records:  # only once committed: a chunk retried must resolve them again
+            open_quarantine.pop(r.line, None)
         return summary
 
-    def _set_aside(self, conn: Connection, path: Path, rejections: list[Rejection],
+    @staticmethod
+    def _set_aside(conn: Connection, text: str, rejections: list[Rejection],
                    hashes: dict[int, str]) -> int:
-        now = bulk.utc_now()
-        rows = [{"path": str(path), "line": r.line, "line_hash": hashes.get(r.line, "oversized"),
-                 "reason": r.reason, "raw": r.raw, "set_aside_at": now} for r in rejections]
-        keys = [(r["line"], r["line_hash"]) for r in rows]
-        known = set(conn.execute(
-            select(quarantine.c.line, quarantine.c.line_hash).where(
-                quarantine.c.path == str(path),
-                tuple_(quarantine.c.line, quarantine.c.line_hash).in_(keys))).all())
-        fresh = [r for r in rows if (r["line"], r["line_hash"]) not in known]
-        if fresh:
-            conn.execute(insert(quarantine), fresh)
+        _open_entries(conn, text, [
+            {"line": r.line, "line_hash": hashes.get(r.line, "oversized"), "reason": r.reason,
+             "raw": r.raw} for r in rejections])
         return len(rejections)
 
     def _store_records(self, conn: Connection, path: Path, file_id: int, records: list[Record],
@@ -302,8 +465,18 @@ class Ingestor:
             state.changed = True
             new_sightings.append((state, rec, version))
 
+        fresh = list(new_versions.values())
+        normalised = self._normalise([(v.record.content, str(path.parent), self.images)
+                                      for v in fresh])
+        failed = {id(v): norm for v, norm in zip(fresh, normalised, strict=True)
+                  if isinstance(norm, str)}
+        if failed:
+            # Every line of a failed version goes: the chunk is ingested again without them.
+            raise _RecordsFailed({rec.line: failed[id(ver)] for _st, rec, ver in new_sightings
+                                  if id(ver) in failed})
         self._insert_ads(conn, ads)
-        self._insert_versions(conn, path, file_id, list(new_versions.values()))
+        self._insert_versions(conn, file_id, fresh,
+                              [n for n in normalised if isinstance(n, NormalisedAd)])
         bulk.insert_rows(conn, "sighting", SIGHTING_COLUMNS, [
             (st.pk, rec.seen_at, ver.pk, file_id, rec.line, hashes[rec.line])
             for st, rec, ver in new_sightings])
@@ -345,12 +518,10 @@ class Ingestor:
         bulk.insert_rows(conn, "ad", AD_COLUMNS, [
             (st.pk, key[0], key[1], st.first_seen, st.last_seen, 0, 0) for key, st in fresh])
 
-    def _insert_versions(self, conn: Connection, path: Path, file_id: int,
-                         fresh: list[_NewVersion]) -> None:
+    def _insert_versions(self, conn: Connection, file_id: int, fresh: list[_NewVersion],
+                         normalised: list[NormalisedAd]) -> None:
         if not fresh:
             return
-        base = str(path.parent)
-        normalised = self._normalise([(v.record.content, base, self.images) for v in fresh])
         for ver, pk in zip(fresh, bulk.allocate_ids(conn, "ad_version", len(fresh)), strict=True):
             ver.pk = pk
         rows, values, images = [], [], []
@@ -369,7 +540,7 @@ class Ingestor:
             for position, item, hashes in norm.images:
                 images.append((
                     ver.pk, position, item.get("path"), item.get("url"),
-                    hashes.sha256 if hashes and hashes.sha256 else item.get("sha256"),
+                    hashes.sha256 if hashes and hashes.sha256 else _given_sha256(item),
                     hashes.phash if hashes else None, hashes.dhash if hashes else None,
                     hashes.width if hashes else None, hashes.height if hashes else None,
                     hashes.error if hashes else None,
@@ -394,6 +565,36 @@ class Ingestor:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _given_sha256(item: dict[str, Any]) -> str | None:
+    """The collector's SHA-256 of an image, if it is one (64 hex digits); anything else
+    stays in the record only."""
+    given = item.get("sha256")
+    return given.lower() if isinstance(given, str) and _SHA256.fullmatch(given) else None
+
+
+def _open_entries(conn: Connection, text: str, entries: list[dict[str, Any]]) -> None:
+    """Quarantine entries of the path ``text`` (line, line_hash, reason, raw): new ones are
+    added, those already there stay as they are, except those resolved by a re-read, which
+    are open again (the line, or the file, is bad again)."""
+    if not entries:
+        return
+    keys = [(e["line"], e["line_hash"]) for e in entries]
+    known = {(line, digest): resolution for line, digest, resolution in conn.execute(
+        select(quarantine.c.line, quarantine.c.line_hash, quarantine.c.resolution).where(
+            quarantine.c.path == text,
+            tuple_(quarantine.c.line, quarantine.c.line_hash).in_(keys)))}
+    reopened = [key for key, resolution in known.items() if resolution == "re-ingested"]
+    for line, digest in reopened:
+        conn.execute(update(quarantine).where(
+            quarantine.c.path == text, quarantine.c.line == line,
+            quarantine.c.line_hash == digest).values(resolved_at=None, resolution=None))
+    now = bulk.utc_now()
+    fresh = {(e["line"], e["line_hash"]): {**e, "path": text, "set_aside_at": now}
+             for e in entries if (e["line"], e["line_hash"]) not in known}
+    if fresh:
+        conn.execute(insert(quarantine), list(fresh.values()))
 
 
 def store_counts(conn: Connection) -> dict[str, int]:

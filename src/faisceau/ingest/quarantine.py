@@ -2,6 +2,10 @@
 
 An entry is resolved when its line ingests cleanly (the file was fixed and ingested again,
 or ``retry`` re-read it), or dismissed by a person with a reason. Entries are never deleted.
+An entry of line 0 is about the whole path: a file not read or read only in part (truncated,
+not gzip, unreadable), a directory that could not be listed; it is resolved when the path is
+read in full. Case-file imports share the table (``intel.casefiles``); ``retry`` only reads
+again the paths ingestion of ads registered.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 
-from faisceau.store.schema import quarantine
+from faisceau.ingest.records import absolute, path_from_text, path_text
+from faisceau.store.schema import ingest_file, quarantine
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ def list_entries(conn: Connection, *, include_resolved: bool = False,
     if not include_resolved:
         query = query.where(quarantine.c.resolved_at.is_(None))
     if path:
-        query = query.where(quarantine.c.path == str(Path(path).resolve()))
+        query = query.where(quarantine.c.path == path_text(absolute(Path(path))))
     if limit:
         query = query.limit(limit)
     return [Entry(r.id, r.path, r.line, r.reason, r.raw, r.set_aside_at, r.resolved_at,
@@ -51,10 +56,14 @@ def get_entry(conn: Connection, entry_id: int) -> Entry | None:
 
 
 def files_to_retry(conn: Connection) -> list[Path]:
-    """Files with open entries that still exist, to be ingested again."""
-    rows = conn.execute(select(quarantine.c.path).where(quarantine.c.resolved_at.is_(None))
-                        .distinct().order_by(quarantine.c.path))
-    return [Path(p) for (p,) in rows if Path(p).is_file()]
+    """Paths of ads (files, or directories that could not be listed) with open entries
+    that still exist, to be ingested again."""
+    rows = conn.execute(
+        select(quarantine.c.path).where(quarantine.c.resolved_at.is_(None),
+                                        quarantine.c.path.in_(select(ingest_file.c.path)))
+        .distinct().order_by(quarantine.c.path))
+    paths = [path_from_text(p) for (p,) in rows]
+    return [p for p in paths if p.is_file() or p.is_dir()]
 
 
 def dismiss(conn: Connection, entry_ids: Sequence[int], reason: str) -> int:
