@@ -69,11 +69,13 @@ def _pks(store: Store) -> dict[str, int]:
         return {str(a): int(pk) for a, pk in conn.execute(text("SELECT ad_id, id FROM ad"))}
 
 
-def _restrict(store: Store, ad_pk: int) -> None:
-    """One ad kept to its unit (Marseille): the central office may no longer see it."""
+def _restrict(store: Store, ad_id: str) -> None:
+    """One ad kept to its unit (Marseille): the central office may no longer see it. An
+    ad's distribution names it source:ad_id, as users see it."""
     with store.begin() as conn:
         conn.execute(insert(share_distribution).values(
-            record_kind="ad", record_id=str(ad_pk), level="own_unit", owner_unit="DEP-13",
+            record_kind="ad", record_id=f"exemple:{ad_id}", level="own_unit",
+            owner_unit="DEP-13",
             group_name=None, set_by="test", set_at=utc_now()))
 
 
@@ -88,7 +90,7 @@ def _search(web: TestClient, **params: str) -> dict[str, Any]:
 def test_a_query_with_no_word_finds_nothing_whoever_asks(store: Store, app: Any,
                                                          restricted: bool) -> None:
     if restricted:
-        _restrict(store, _pks(store)["a1"])
+        _restrict(store, "a1")
     for login in ("analyst-ocrteh", "analyst-dep-13"):
         with TestClient(app) as web:
             _login(web, login)
@@ -103,7 +105,7 @@ def test_a_query_with_no_word_finds_nothing_whoever_asks(store: Store, app: Any,
 
 def test_exclusions_narrow_a_filtered_search(store: Store, app: Any) -> None:
     pks = _pks(store)
-    _restrict(store, pks["a2"])
+    _restrict(store, "a2")
     with TestClient(app) as web:
         _login(web, "analyst-dep-13")
         assert {h["ad_id"] for h in _search(web, departement="13")["hits"]} == {"a1", "a2"}
