@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -20,8 +20,10 @@ from faisceau.cli.consult import (
     consultation,
     sensitive_records,
 )
-from faisceau.intel.casefiles import ImportSummary, import_case_files
 from faisceau.intel.inspect import CATEGORY_LABELS, CaseDetail, case_detail, list_cases
+
+if TYPE_CHECKING:
+    from faisceau.intel.casefiles import ImportSummary
 
 cases_app = typer.Typer(help="Case files (procédures): import, list, show.",
                         no_args_is_help=True)
@@ -49,6 +51,8 @@ def import_command(
     = None,
 ) -> None:
     """Import case files: FtM JSON lines and the units' CSV layout (docs/case-files.md)."""
+    from faisceau.intel.casefiles import import_case_files
+
     with user_errors(), opened_store() as store:
         try:
             summary = import_case_files(store, paths, source)

@@ -8,24 +8,18 @@ masked without corrupting it for the tool that reads it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.text import Text
 
 from faisceau.cli.common import out, user_errors
 from faisceau.cli.consult import Reason, consultation, sensitive_people
-from faisceau.intel.exchange import (
-    entities_from_statements,
-    write_ftm,
-    write_ftm_statements,
-    write_gexf,
-    write_graphml,
-    write_i2,
-)
-from faisceau.intel.facts import all_statements
-from faisceau.intel.picture import combined_graph
+
+# The exports' libraries (followthemoney, polars) load with the command that needs them, not
+# with every command of ``faisceau`` (cli/__init__).
+if TYPE_CHECKING:
+    import polars as pl
 
 MONITORING_HELP = "Also the networks of ads, their phones and e-mails, and the leads."
 
@@ -36,6 +30,8 @@ def _combined(monitoring: bool, form: str, target: Path,
                                      action="export") as seen:
         seen.detail.update({"format": form, "monitoring": monitoring, "file": str(target)})
         seen.reveals_all(sensitive_people(seen.conn))
+        from faisceau.intel.picture import combined_graph
+
         return combined_graph(seen.conn, monitoring=monitoring)
 
 
@@ -58,6 +54,13 @@ def register(export_app: typer.Typer) -> None:
         reason: Reason = None,
     ) -> None:
         """Case-file entities as FtM JSON lines (Aleph-compatible), resolved people merged."""
+        from faisceau.intel.exchange import (
+            entities_from_statements,
+            write_ftm,
+            write_ftm_statements,
+        )
+        from faisceau.intel.facts import all_statements
+
         with user_errors(), consultation("export ftm", "case", "*", reason=reason,
                                          action="export") as seen:
             seen.detail.update({"format": "ftm", "statements": statements,
@@ -79,6 +82,8 @@ def register(export_app: typer.Typer) -> None:
         reason: Reason = None,
     ) -> None:
         """The combined graph as GEXF 1.3 (Gephi), with dates for its timeline."""
+        from faisceau.intel.exchange import write_gexf
+
         nodes, edges = _combined(monitoring, "gexf", out_file, reason)
         counts = write_gexf(nodes, edges, out_file)
         _said(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
@@ -90,6 +95,8 @@ def register(export_app: typer.Typer) -> None:
         reason: Reason = None,
     ) -> None:
         """The combined graph as GraphML (Gephi, yEd, igraph, networkx)."""
+        from faisceau.intel.exchange import write_graphml
+
         nodes, edges = _combined(monitoring, "graphml", out_file, reason)
         counts = write_graphml(nodes, edges, out_file)
         _said(f"{counts.nodes} nœuds et {counts.edges} liens exportés vers {out_file}")
@@ -101,6 +108,8 @@ def register(export_app: typer.Typer) -> None:
         reason: Reason = None,
     ) -> None:
         """The combined graph as CSV for i2 Analyst's Notebook (entities and links)."""
+        from faisceau.intel.exchange import write_i2
+
         nodes, edges = _combined(monitoring, "i2", out_dir, reason)
         counts = write_i2(nodes, edges, out_dir)
         _said(f"{counts.nodes} entités et {counts.edges} liens exportés vers {out_dir}")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-import polars as pl
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +22,13 @@ from sqlalchemy.engine import Connection
 
 from faisceau.cli.common import fail, out, refusals, user_errors
 from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_people
-from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
-from faisceau.intel.picture import VALUE_NODES, combined_graph, shared_infrastructure, without
+
+# polars, numpy and followthemoney (seconds to import) load with a graph command, not with
+# every command of ``faisceau`` (cli/__init__).
+if TYPE_CHECKING:
+    import polars as pl
+
+    from faisceau.intel.analysis import EvidenceGraph, Subgraph
 
 graph_app = typer.Typer(help="Link analysis over case files and monitoring.",
                         no_args_is_help=True)
@@ -42,6 +46,8 @@ def sensitive_nodes(conn: Connection, nodes: pl.DataFrame, edges: pl.DataFrame) 
     id, as the graph's person nodes), and every node other than a person, a case or a
     network that is linked to one of them (their phones, e-mails, accounts, addresses,
     reports), in the whole graph."""
+    import polars as pl
+
     people = sensitive_people(conn) & set(nodes["id"].to_list())
     if not people:
         return set()
@@ -72,6 +78,8 @@ class GraphPrinter:
         if node_id is None or not self.masked(node_id):
             return node_id
         kind = node_id.split(":", 1)[0]
+        from faisceau.intel.picture import VALUE_NODES
+
         if kind not in VALUE_NODES.values():
             return node_id
         if node_id not in self.aliases:
@@ -80,6 +88,8 @@ class GraphPrinter:
 
     def nodes(self, frame: pl.DataFrame, id_column: str = "id",
               label_column: str = "label") -> pl.DataFrame:
+        import polars as pl
+
         """``frame`` with its node ids and labels as they may be printed; each node noted."""
         if frame.height == 0 or id_column not in frame.columns:
             return frame
@@ -95,6 +105,8 @@ class GraphPrinter:
 
     def ends(self, frame: pl.DataFrame, columns: Iterable[str] = ("source", "target")
              ) -> pl.DataFrame:
+        import polars as pl
+
         """``frame`` with the node ids of ``columns`` as they may be printed."""
         return frame.with_columns([pl.Series(c, [self.node(i) for i in frame[c].to_list()],
                                              pl.Utf8) for c in columns if c in frame.columns])
@@ -105,6 +117,9 @@ def load_graph(seen: Consultation, monitoring: bool = True, *,
     """The combined graph, read in the consultation, and what may be printed of it; without
     the shared infrastructure's links if ``infrastructure`` is False
     (``picture.shared_infrastructure``), which is what communities need."""
+    from faisceau.intel.analysis import EvidenceGraph
+    from faisceau.intel.picture import combined_graph, shared_infrastructure, without
+
     nodes, edges = combined_graph(seen.conn, monitoring=monitoring)
     printer = GraphPrinter(seen, sensitive_nodes(seen.conn, nodes, edges))
     if not infrastructure:
@@ -121,6 +136,8 @@ def load_graph(seen: Consultation, monitoring: bool = True, *,
 
 @contextmanager
 def graph_errors() -> Iterator[None]:
+    from faisceau.intel.analysis import UnknownNodeError
+
     with user_errors(), refusals(UnknownNodeError):
         yield
 
@@ -158,6 +175,8 @@ def _print_edges(title: str, frame: pl.DataFrame) -> None:
 
 def masked_subgraph(printer: GraphPrinter, sub: Subgraph) -> Subgraph:
     """The subgraph as it may be printed (its nodes noted in the consultation)."""
+    from faisceau.intel.analysis import Subgraph
+
     return Subgraph(printer.nodes(sub.nodes), printer.ends(sub.edges), sub.truncated,
                     tuple(str(printer.node(i)) for i in sub.unexpanded),
                     tuple((str(printer.node(a)), str(printer.node(b)))
@@ -214,6 +233,8 @@ def path_command(
     reason: Reason = None,
 ) -> None:
     """The shortest chain of links between two entities, with every piece of evidence."""
+    import polars as pl
+
     with graph_errors(), consultation("graph path", "graph", f"{source},{target}",
                                       reason=reason) as seen:
         graph, printer = load_graph(seen, monitoring)
@@ -275,6 +296,10 @@ def key_persons_command(
 ) -> None:
     """The key persons of each community (Leiden): heads by PageRank, brokers by
     betweenness, with the reason."""
+    import polars as pl
+
+    from faisceau.intel.analysis import UnknownNodeError
+
     if by not in ("pagerank", "betweenness"):
         raise fail("--by : pagerank ou betweenness")
     with graph_errors(), consultation("graph key-persons", "graph", entity or "*",

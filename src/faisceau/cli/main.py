@@ -6,7 +6,7 @@ import sys
 import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -47,8 +47,6 @@ from faisceau.ingest import quarantine as quarantine_store
 from faisceau.ingest.inspect import ad_history
 from faisceau.ingest.pipeline import CHUNK_LINES, Ingestor, Summary, store_counts
 from faisceau.ingest.records import FileList, escaped_controls, file_size, find_files
-from faisceau.intel.casefiles import import_case_files
-from faisceau.link.detect import DetectSummary
 from faisceau.link.inspect import largest_networks, network_detail
 from faisceau.score.inspect import ad_score_detail, network_score_detail
 from faisceau.score.review import (
@@ -62,12 +60,15 @@ from faisceau.score.review import (
     queue,
     record_decision,
 )
-from faisceau.score.run import ScoreSummary, detect_and_score, score
 from faisceau.score.settings import load_settings as load_score_settings
 from faisceau.share.accounts import DEMO_PASSWORD, ensure_demo_accounts
 from faisceau.store import Store
 from faisceau.synth.behind import write_behind
 from faisceau.synth.world import PRESETS, Params, write_world
+
+if TYPE_CHECKING:
+    from faisceau.link.detect import DetectSummary
+    from faisceau.score.run import ScoreSummary
 
 app = typer.Typer(help="faisceau: veille des annonces et renseignement criminel "
                        "(TEH/proxénétisme).", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -250,6 +251,8 @@ def export_networks(
 @app.command("detect")
 def detect_command() -> None:
     """Link what has been ingested into networks (incremental: only new ads cost work)."""
+    from faisceau.score.run import detect_and_score
+
     with user_errors(), opened_store() as store:
         linked, scored = detect_and_score(store)
     print_detect_summary(linked)
@@ -264,6 +267,8 @@ def score_command(
 ) -> None:
     """Score the networks of the last detection again, without linking (detect scores too).
     Only what changed is written; decisions are kept."""
+    from faisceau.score.run import score
+
     with user_errors(), opened_store() as store:
         settings = load_score_settings(indicators) if indicators is not None else None
         summary = score(store, settings=settings)
@@ -458,12 +463,16 @@ def demo(
             out.print(f"Stockage: {counts['ads']} annonces, {counts['versions']} versions, "
                       f"{counts['sightings']} passages, {counts['values']} valeurs "
                       f"normalisées, {counts['quarantined']} lignes en quarantaine.")
+            from faisceau.score.run import detect_and_score
+
             linked, scored = detect_and_score(store)
             print_detect_summary(linked)
             print_score_summary(scored)
             print_largest_networks("demo", 10)
             with store.begin() as conn:
                 print_queue(queue(conn, limit=10), include_decided=False)
+            from faisceau.intel.casefiles import import_case_files
+
             print_import(import_case_files(store, [data_dir / "intel" / "csv"]), show=5)
         # The intelligence picture: people resolved across files, then ads x case files.
         resolve_command(settings_file=None, as_json=False)

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from faisceau.intel.casefiles import layout_labels
 from faisceau.store.bulk import fetch, fetch_in, mark
 
 # Directive 2016/680, art. 6: categories of data subjects, shown apart, in this order.
@@ -69,6 +68,9 @@ def role_label(code: str | None) -> str | None:
 
 @cache
 def _role_labels() -> dict[str, str]:
+    # casefiles brings followthemoney (seconds to import): only when a label is asked for.
+    from faisceau.intel.casefiles import layout_labels
+
     out: dict[str, str] = {}
     for label, code in layout_labels()["role"].items():
         out.setdefault(code, label)

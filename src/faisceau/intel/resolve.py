@@ -22,10 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import duckdb
-import pandas as pd
+# pandas, duckdb and splink take seconds to import: only when people are resolved, not for
+# every command that reads this module's settings or types.
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNIQUE_ID = "record_id"
 SOURCE = "source_dataset"
@@ -157,6 +159,7 @@ def resolve(sources: Mapping[str, Iterable[Mapping[str, Any]] | pd.DataFrame],
             ) -> Resolution:
     """Resolve the people of one source (deduplicate) or of several (link them, and
     deduplicate within each too unless ``link_only``)."""
+    import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     settings = settings or load_settings()
@@ -238,6 +241,8 @@ def _level_labels(levels: Sequence[Mapping[str, Any]]) -> dict[int, str]:
 
 
 def _frame(name: str, records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     frame = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
     if UNIQUE_ID not in frame.columns:
         raise ValueError(f"source {name}: every record needs a {UNIQUE_ID}")

@@ -22,7 +22,6 @@ from importlib import resources
 from sqlalchemy.engine import Connection
 
 from faisceau.ingest import fulltext
-from faisceau.intel.casefiles import link_schemata
 from faisceau.store import Store
 from faisceau.store.bulk import delete_in, fetch, fetch_in, mark, note_change, utc_now
 
@@ -111,6 +110,8 @@ def apply_retention(store: Store, today: date | None = None, *, dry_run: bool = 
                                          "intel_statement", "value", ids) if r[1] == "entity"}
         schemata = dict(fetch_in(conn, "SELECT id, schema FROM intel_entity", "id",
                                  sorted(naming - set(ids))))
+        from faisceau.intel.casefiles import link_schemata  # followthemoney: only when due
+
         links = sorted(i for i, schema in schemata.items() if schema in link_schemata())
         doomed = ids + links
         summary.erased_statements = sum(int(r[0]) for r in fetch_in(
