@@ -20,6 +20,7 @@ Messages about the data are in French: they reach analysts and operators.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import gzip
 import io
@@ -36,10 +37,12 @@ from followthemoney import Dataset, EntityProxy, Property, StatementEntity, mode
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.serialize import (
-    CSVStatementWriter,
+    CSV_COLUMNS,
     JSONStatementWriter,
     StatementWriter,
 )
+
+from faisceau.export import safecsv
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -134,6 +137,23 @@ def write_ftm(entities: Iterable[EntityProxy], out: Output, *, context: bool = F
     return count
 
 
+class _SafeCSVStatementWriter(StatementWriter):
+    """followthemoney's statement CSV (its columns, its ``unix`` dialect), written through
+    ``safecsv``: a value a spreadsheet would run is quoted (``safecsv.restore`` undoes it)."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self.fh = fh
+        self.writer = safecsv.writer(fh, dialect=csv.unix_dialect)
+        self.writer.writerow(CSV_COLUMNS)
+
+    def write(self, stmt: Statement) -> None:
+        row = stmt.to_csv_row()
+        self.writer.writerow([row[c] for c in CSV_COLUMNS])
+
+    def close(self) -> None:
+        self.fh.flush()
+
+
 def write_ftm_statements(
     statements: Iterable[Statement], out: Output, *, format: Literal["json", "csv"] = "json"
 ) -> int:
@@ -149,7 +169,7 @@ def write_ftm_statements(
         if format == "csv":
             # followthemoney's own wrapper would close the caller's stream when collected.
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-            writer = CSVStatementWriter(text)
+            writer = _SafeCSVStatementWriter(text)
         elif format == "json":
             writer = JSONStatementWriter(fh)
         else:
@@ -563,8 +583,8 @@ def write_i2(
     )
     options: dict[str, Any] = dict(include_bom=True, separator=separator,
                                    line_terminator="\r\n", decimal_comma=decimal_comma)
-    entities.write_csv(directory / "i2_entities.csv", **options)
-    links.write_csv(directory / "i2_links.csv", **options)
+    safecsv.write_frame(entities, directory / "i2_entities.csv", **options)
+    safecsv.write_frame(links, directory / "i2_links.csv", **options)
     return GraphCounts(entities.height, links.height)
 
 
