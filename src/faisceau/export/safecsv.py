@@ -20,9 +20,9 @@ Every CSV the code base writes goes through ``writer`` (the standard ``csv`` mod
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
