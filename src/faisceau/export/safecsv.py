@@ -30,7 +30,7 @@ import polars as pl
 #: What a spreadsheet reads as the start of a formula (OWASP's list).
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS = re.compile(r"'*[=+\-@\t\r]")
-_POLARS_NEEDS = r"^('*[=+\-@\t\r])"
+_POLARS_NEEDS = r"^'*[=+\-@\t\r]"
 
 
 def neutralise(value: str) -> str:
@@ -80,8 +80,14 @@ def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
             if dtype == pl.String or dtype == pl.Categorical or dtype == pl.Enum]
     if not text:
         return frame
-    return frame.with_columns(
-        pl.col(name).cast(pl.String).str.replace(_POLARS_NEEDS, "'$1") for name in text)
+    return frame.with_columns(_neutralised(pl.col(name).cast(pl.String)).alias(name)
+                              for name in text)
+
+
+def _neutralised(cell: pl.Expr) -> pl.Expr:
+    # An anchored match, then a concatenation where needed: measured faster than a regex
+    # replace or a first-character lookup (benchmarks/safecsv_i2.py, docs/benchmarks.md).
+    return pl.when(cell.str.contains(_POLARS_NEEDS)).then(pl.lit("'") + cell).otherwise(cell)
 
 
 def write_frame(frame: pl.DataFrame, path: str | Path | IO[bytes],
