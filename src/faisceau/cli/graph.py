@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import orjson
 import polars as pl
 import typer
 from rich.table import Table
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from faisceau.cli.common import fail, out, refusals, user_errors
 from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_people
+from faisceau.export import jsonout
 from faisceau.intel.analysis import EvidenceGraph, Subgraph, UnknownNodeError
 from faisceau.intel.picture import VALUE_NODES, combined_graph, shared_infrastructure, without
 
@@ -126,7 +126,7 @@ def graph_errors() -> Iterator[None]:
 
 
 def _json(value: Any) -> None:
-    out.file.write(orjson.dumps(value, default=str).decode() + "\n")
+    out.file.write(jsonout.text(value, default=str) + "\n")
 
 
 def _frame_json(frame: pl.DataFrame) -> list[dict[str, Any]]:

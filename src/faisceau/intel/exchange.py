@@ -38,11 +38,10 @@ from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.serialize import (
     CSV_COLUMNS,
-    JSONStatementWriter,
     StatementWriter,
 )
 
-from faisceau.export import safecsv
+from faisceau.export import jsonout, safecsv
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -131,8 +130,7 @@ def write_ftm(entities: Iterable[EntityProxy], out: Output, *, context: bool = F
     count = 0
     with _open_out(out) as fh:
         for entity in entities:
-            line = json.dumps(_ftm_dict(entity, context), ensure_ascii=False)
-            fh.write(line.encode("utf-8") + b"\n")
+            fh.write(jsonout.line(_ftm_dict(entity, context)))
             count += 1
     return count
 
@@ -149,6 +147,19 @@ class _SafeCSVStatementWriter(StatementWriter):
     def write(self, stmt: Statement) -> None:
         row = stmt.to_csv_row()
         self.writer.writerow([row[c] for c in CSV_COLUMNS])
+
+    def close(self) -> None:
+        self.fh.flush()
+
+
+class _SafeJSONStatementWriter(StatementWriter):
+    """followthemoney's statement JSON lines, written through ``jsonout`` (one line each)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+
+    def write(self, stmt: Statement) -> None:
+        self.fh.write(jsonout.line(stmt.to_dict()))
 
     def close(self) -> None:
         self.fh.flush()
@@ -171,7 +182,7 @@ def write_ftm_statements(
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
             writer = _SafeCSVStatementWriter(text)
         elif format == "json":
-            writer = JSONStatementWriter(fh)
+            writer = _SafeJSONStatementWriter(fh)
         else:
             raise ValueError(f"format de déclarations inconnu {format!r} (json ou csv)")
         for stmt in statements:
