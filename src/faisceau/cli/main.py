@@ -28,6 +28,7 @@ from faisceau.cli.common import (
     opened_store,
     out,
     refusals,
+    shown,
     user_errors,
     warn,
 )
@@ -195,7 +196,7 @@ def quarantine_show(entry_id: int) -> None:
     out.print(f"{entry.path}:{entry.line}: {entry.reason}", markup=False, highlight=False,
               soft_wrap=True)
     # Escaped again: entries set aside by older versions may hold control characters.
-    sys.stdout.write(escaped_controls(entry.raw) + "\n")
+    sys.stdout.write(shown(escaped_controls(entry.raw)) + "\n")
 
 
 @quarantine_app.command("retry")
