@@ -84,3 +84,37 @@ def test_statement_csv_neutralises_and_reads_back() -> None:
     assert not [c for r in rows for c in r if _dangerous(c)]
     back = list(read_statements(io.BytesIO(out.getvalue()), "csv"))
     assert sorted(safecsv.restore(s.value) for s in back) == sorted(HOSTILE)
+
+
+def test_units_csv_written_safe_reads_back_exactly(store_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    """The synthetic units' spreadsheets are written through ``safecsv``; the case-file
+    import gives back the values, not the quoted cells (a phone stays ``+33...``)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from faisceau.cli.main import app
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    with open(cases / "cases.csv", "w", encoding="utf-8", newline="") as fh:
+        w = safecsv.writer(fh, delimiter=";", lineterminator="\n")
+        w.writerow(["affaire_id", "numero_procedure", "unite_code", "departement",
+                    "date_ouverture", "statut"])
+        w.writerow(["C1", "2026/SD-59/0001", "SD-59", "59", "2026-02-01", "ouverte"])
+    with open(cases / "people.csv", "w", encoding="utf-8", newline="") as fh:
+        w = safecsv.writer(fh, delimiter=";", lineterminator="\n")
+        w.writerow(["personne_id", "affaire_id", "categorie", "statut", "role", "nom", "prenom",
+                    "date_naissance", "mineur", "adresse", "telephones", "emails"])
+        w.writerow(["S1", "C1", "suspect", "suspect", "proxénète", "=Moreau", "'@Karim",
+                    "1980-01-01", "non", "", "+33699887766", ""])
+    assert b"'+33699887766" in (cases / "people.csv").read_bytes()
+    env = {**store_env, "FAISCEAU_ANALYST": "operateur.test"}
+    runner = CliRunner()
+    assert runner.invoke(app, ["cases", "import", str(cases)], env=env).exit_code == 0
+    shown = runner.invoke(app, ["cases", "show", "C1", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    printed = json.dumps(json.loads(shown.output), ensure_ascii=False)
+    assert "+33699887766" in printed and "'+33" not in printed
+    assert "=Moreau" in printed and "'=Moreau" not in printed and "'@Karim" in printed
