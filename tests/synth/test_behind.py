@@ -3,7 +3,6 @@ same entities in the CSV files and the FollowTheMoney file."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
 import re
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from faisceau.export import safecsv
 from faisceau.synth import identity
 from faisceau.synth.behind import BehindSummary, write_behind
 from faisceau.synth.casefiles import LATIN_AMERICA
@@ -34,7 +34,8 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _csv(root: Path, name: str) -> list[dict[str, str]]:
     with open(root / "intel" / "csv" / f"{name}.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter=";"))
+        header, *rows = safecsv.reader(handle, delimiter=";")
+        return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def _digest(root: Path) -> dict[str, str]:

@@ -167,3 +167,23 @@ def test_the_csv_export_holds_the_filtered_entries_and_is_logged(logged: Store) 
     assert len(exported) == 1 and '"entries":2' in (exported[0].detail or "")
     # The exported hashes are the log's own: the auditor can check them elsewhere.
     assert all(chain[int(r[0])] == r[-1] for r in rows[1:])
+
+
+def test_the_csv_export_cannot_run_in_a_spreadsheet(logged: Store) -> None:
+    """A record id or a reason typed by a user is attacker text: a cell that begins with
+    ``=``, ``+``, ``-`` or ``@`` is written quoted (spreadsheets show it as text), and the
+    project's reader gives the logged values back, so the hashes can still be checked."""
+    from faisceau.export import safecsv
+
+    hostile = ('=HYPERLINK("http://evil.example","clic")', "@SUM(1+1)*cmd|' /C calc'!A0")
+    with logged.begin() as conn:
+        audit.record(conn, ANALYST, "view", "ad", hostile[0], reason=hostile[1],
+                     at=datetime(2026, 3, 4, 9))
+    with client(logged) as web:
+        login(web, "eve")
+        response = web.get("/api/journal/export.csv")
+    assert response.status_code == 200
+    rows = _rows(response.text)
+    assert not [c for r in rows for c in r if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    restored = list(safecsv.reader(io.StringIO(response.text), delimiter=";"))
+    assert [(r[6], r[8]) for r in restored if r[6] == hostile[0]] == [hostile]

@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +19,7 @@ from faisceau.cli.consult import (
     consultation,
     sensitive_records,
 )
+from faisceau.export import jsonout
 from faisceau.intel.inspect import CATEGORY_LABELS, CaseDetail, case_detail, list_cases
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def list_command(
         seen.shows(r.case_id for r in rows)
     if as_json:
         for row in rows:
-            out.file.write(orjson.dumps(dataclasses.asdict(row)).decode() + "\n")
+            out.file.write(jsonout.text(dataclasses.asdict(row)) + "\n")
         return
     if not rows:
         out.print("Aucune procédure : faisceau cases import DOSSIER")
@@ -122,7 +122,7 @@ def show_command(
             raise fail(f"procédure inconnue : {case_id}")
         detail = masked_case(seen, found)
     if as_json:
-        out.file.write(orjson.dumps(dataclasses.asdict(detail)).decode() + "\n")
+        out.file.write(jsonout.text(dataclasses.asdict(detail)) + "\n")
         return
     print_case(detail)
 

@@ -5,8 +5,9 @@ Neither console reads markup nor emoji codes in what it prints: paths, reasons, 
 every other string may come from outside (a file named ``[/]`` once crashed the error line),
 so text is printed as it is; styles are given with ``rich.text.Text``. Nor does either let a
 control character reach the terminal (an ad, a file name or a quarantined line could carry
-an escape sequence that rewrites the screen): in strings they are shown as ``\\xNN``; in
-``Text`` objects, laid out already, they are dropped.
+an escape sequence that rewrites the screen), nor a bidirectional override that reorders
+the line: in strings they are shown as ``\\xNN`` (``\\uNNNN``); in ``Text`` objects, laid
+out already, they are dropped.
 """
 
 from __future__ import annotations
@@ -27,13 +28,21 @@ from faisceau.ingest.lock import LockTimeout
 from faisceau.ingest.records import UnreadablePath
 from faisceau.store import Store, StoreUnavailable, open_store
 
-# What a terminal may act on: C0 controls but tab and newline, DEL, C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a terminal may act on: C0 controls but tab and newline, DEL, C1 controls; and the
+# bidirectional embeddings, overrides and isolates, which reorder what follows them on the
+# line (a name could make an analyst read another phone or id than the one printed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def shown(text: str) -> str:
-    """``text`` with its control characters written ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    """``text`` with its control characters written ``\\xNN`` (bidirectional controls
+    ``\\uNNNN``)."""
+    return _CONTROL.sub(lambda m: _escaped(m[0]), text)
 
 
 class _PlainConsole(Console):

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from faisceau.cli.common import fail, out, refusals, user_errors
 from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_people
+from faisceau.export import jsonout
 
 # polars, numpy and followthemoney (seconds to import) load with a graph command, not with
 # every command of ``faisceau`` (cli/__init__).
@@ -143,7 +143,7 @@ def graph_errors() -> Iterator[None]:
 
 
 def _json(value: Any) -> None:
-    out.file.write(orjson.dumps(value, default=str).decode() + "\n")
+    out.file.write(jsonout.text(value, default=str) + "\n")
 
 
 def _frame_json(frame: pl.DataFrame) -> list[dict[str, Any]]:

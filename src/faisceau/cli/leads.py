@@ -16,13 +16,13 @@ import sys
 from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
 from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_records
+from faisceau.export import jsonout
 from faisceau.intel.leads import (
     Lead,
     LeadDecision,
@@ -139,7 +139,7 @@ def print_leads(command: str, *, limit: int, include_decided: bool, as_json: boo
                                               include_decided=include_decided))
     if as_json:
         for lead, masked in leads:
-            sys.stdout.write(orjson.dumps(lead_json(lead, masked)).decode() + "\n")
+            sys.stdout.write(jsonout.text(lead_json(lead, masked)) + "\n")
         return
     if not leads:
         out.print("Aucune piste à examiner." if include_decided else
@@ -190,7 +190,7 @@ def leads_show(
             raise LeadError(f"piste inconnue : {lead_id}")
         [(lead, masked)] = masked_leads(seen, [found])
     if as_json:
-        sys.stdout.write(orjson.dumps(lead_json(lead, masked)).decode() + "\n")
+        sys.stdout.write(jsonout.text(lead_json(lead, masked)) + "\n")
         return
     lines = [
         f"Piste {lead.id} : {KIND_WORDS[lead.kind]} « {lead.value} », force "

@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import typer
 from rich.progress import (
     BarColumn,
@@ -29,6 +28,7 @@ from faisceau.cli.common import (
     opened_store,
     out,
     refusals,
+    shown,
     user_errors,
     warn,
 )
@@ -41,6 +41,7 @@ from faisceau.cli.serve import register as register_serve
 from faisceau.cli.serve import serve
 from faisceau.cli.share import audit_app, retention_app, units_app, users_app
 from faisceau.evaluate.report import evaluate_paths, render
+from faisceau.export import jsonout
 from faisceau.export.ads import write_ads
 from faisceau.export.networks import write_networks
 from faisceau.ingest import quarantine as quarantine_store
@@ -171,10 +172,10 @@ def quarantine_list(
         seen.shows(str(e.id) for e in entries)
     if as_json:
         for e in entries:
-            sys.stdout.write(orjson.dumps({
+            sys.stdout.write(jsonout.text({
                 "id": e.id, "path": e.path, "line": e.line, "reason": e.reason,
                 "set_aside_at": e.set_aside_at.isoformat(), "resolution": e.resolution,
-            }).decode() + "\n")
+            }) + "\n")
         return
     table = Table(title=f"Quarantaine ({len(entries)})")
     for column in ("id", "fichier", "ligne", "motif", "état"):
@@ -196,7 +197,7 @@ def quarantine_show(entry_id: int) -> None:
     out.print(f"{entry.path}:{entry.line}: {entry.reason}", markup=False, highlight=False,
               soft_wrap=True)
     # Escaped again: entries set aside by older versions may hold control characters.
-    sys.stdout.write(escaped_controls(entry.raw) + "\n")
+    sys.stdout.write(shown(escaped_controls(entry.raw)) + "\n")
 
 
 @quarantine_app.command("retry")
@@ -303,7 +304,7 @@ def print_largest_networks(command: str, top: int, *, as_json: bool = False) -> 
         rows = largest_networks(seen.conn, top)
         seen.shows(r["network_id"] for r in rows)
     if as_json:
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(jsonout.text(rows, indent=True) + "\n")
         return
     table = Table(title="Plus grands réseaux")
     for column in ("réseau", "annonces", "personnes", "téléphones", "départements", "vu"):
@@ -337,7 +338,7 @@ def networks_show(network_id: str) -> None:
         seen.shows([network_id])
         detail["score"] = network_score_detail(seen.conn, network_id)
         detail["decisions"] = [d.to_dict() for d in history(seen.conn, network_id)]
-    sys.stdout.write(orjson.dumps(detail, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(jsonout.text(detail, indent=True) + "\n")
 
 
 @ads_app.command("show")
@@ -351,7 +352,7 @@ def ads_show(source: str, ad_id: str) -> None:
             raise fail(f"no ad {ad_id!r} from {source!r}")
         seen.shows([f"{source}:{ad_id}"])
         found["score"] = ad_score_detail(seen.conn, source, ad_id)
-    sys.stdout.write(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(jsonout.text(found, indent=True) + "\n")
 
 
 @app.command()
@@ -432,7 +433,7 @@ def evaluate(
                 write_ads(conn, handle)
         report = evaluate_paths(truth_file, ads, networks)
     if as_json:
-        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode()
+        sys.stdout.write(jsonout.text(report.to_dict(), indent=True)
                          + "\n")
     else:
         out.print(render(report))
@@ -576,7 +577,7 @@ def queue_list(
         entries = queue(conn, limit=limit, include_decided=include_decided)
     if as_json:
         for entry in entries:
-            sys.stdout.write(orjson.dumps(entry.to_dict()).decode() + "\n")
+            sys.stdout.write(jsonout.text(entry.to_dict()) + "\n")
         return
     print_queue(entries, include_decided=include_decided)
 
@@ -650,7 +651,7 @@ def queue_history(
         earlier = earlier_decisions(conn, [network_id]).get(network_id, [])
     if as_json:
         for d in [*own, *earlier]:
-            sys.stdout.write(orjson.dumps(d.to_dict()).decode() + "\n")
+            sys.stdout.write(jsonout.text(d.to_dict()) + "\n")
         return
     if own:
         print_decisions(f"Décisions sur le réseau {network_id}", own)

@@ -11,13 +11,13 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from faisceau.cli.common import analyst_name, opened_store, out, refusals, user_errors
 from faisceau.cli.consult import MASKED, Consultation, Reason, consultation, sensitive_records
+from faisceau.export import jsonout
 from faisceau.intel.people import (
     CATEGORY_LABELS,
     JUDGEMENT_LABELS,
@@ -67,7 +67,7 @@ def _shown(value: Any) -> str:
 
 def _json_lines(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+        sys.stdout.write(jsonout.text(row) + "\n")
 
 
 def _say(text: str) -> None:

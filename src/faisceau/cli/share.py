@@ -4,7 +4,6 @@ public key)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from dataclasses import replace
@@ -18,6 +17,7 @@ from rich.text import Text
 from faisceau.cli.common import fail, opened_store, out, user_errors
 from faisceau.cli.consult import consultation
 from faisceau.config import settings_from_env
+from faisceau.export import safecsv
 from faisceau.share.access import ROLES
 from faisceau.share.accounts import (
     AccountError,
@@ -241,7 +241,7 @@ def audit_export(
     with user_errors(), consultation("audit export", "journal", "export",
                                      action="export") as seen, \
             open(out_file, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
+        writer = safecsv.writer(handle, delimiter=";")
         writer.writerow(["id", *FIELDS, "prev_hash", "hash"])
         count = 0
         for e in entries(seen.conn, login=login, record_id=record):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-import orjson
 from sqlalchemy import Connection, select
 
+from faisceau.export import jsonout
 from faisceau.link.identity import network_id_of
 from faisceau.store.schema import ad, ad_minor, ad_network, ad_value, ad_version, network_score
 
@@ -62,10 +62,11 @@ def iter_ads(conn: Connection) -> Iterator[dict[str, Any]]:
 
 
 def write_lines(rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
-    """Write ``rows`` as JSON Lines; returns how many."""
+    """Write ``rows`` as JSON Lines (``jsonout``: one line a row, whatever it holds);
+    returns how many."""
     count = 0
     for row in rows:
-        out.write(orjson.dumps(row) + b"\n")
+        out.write(jsonout.line(row))
         count += 1
     return count
 

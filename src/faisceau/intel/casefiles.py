@@ -37,6 +37,7 @@ from followthemoney.statement import Statement
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from faisceau.export import safecsv
 from faisceau.intel.exchange import check_ftm_line
 from faisceau.store import Store
 from faisceau.store.bulk import (
@@ -228,6 +229,7 @@ def read_csv(path: Path, layout: FileLayout) -> Iterator[Read]:
     propagate, logger.propagate = logger.propagate, False
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
+            # A cell faisceau (synth) wrote quoted against spreadsheets reads as written.
             reader = csv.reader(handle, delimiter=";")
             header = next(reader, None)
             if header is None:
@@ -236,8 +238,9 @@ def read_csv(path: Path, layout: FileLayout) -> Iterator[Read]:
             if missing:
                 yield 1, f"en-tête : colonnes manquantes {', '.join(missing)}", ";".join(header)
                 return
-            for cells in reader:
+            for read in reader:
                 line = reader.line_num
+                cells = [safecsv.restore(c) for c in read]
                 raw = ";".join(cells)
                 if len(cells) != len(header):
                     yield (line, f"{len(cells)} colonnes au lieu de {len(header)}", raw)

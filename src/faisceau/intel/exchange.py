@@ -20,6 +20,7 @@ Messages about the data are in French: they reach analysts and operators.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import gzip
 import io
@@ -36,10 +37,11 @@ from followthemoney import Dataset, EntityProxy, Property, StatementEntity, mode
 from followthemoney.exc import InvalidData
 from followthemoney.statement import Statement
 from followthemoney.statement.serialize import (
-    CSVStatementWriter,
-    JSONStatementWriter,
+    CSV_COLUMNS,
     StatementWriter,
 )
+
+from faisceau.export import jsonout, safecsv
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -128,10 +130,39 @@ def write_ftm(entities: Iterable[EntityProxy], out: Output, *, context: bool = F
     count = 0
     with _open_out(out) as fh:
         for entity in entities:
-            line = json.dumps(_ftm_dict(entity, context), ensure_ascii=False)
-            fh.write(line.encode("utf-8") + b"\n")
+            fh.write(jsonout.line(_ftm_dict(entity, context)))
             count += 1
     return count
+
+
+class _SafeCSVStatementWriter(StatementWriter):
+    """followthemoney's statement CSV (its columns, its ``unix`` dialect), written through
+    ``safecsv``: a value a spreadsheet would run is quoted (``safecsv.restore`` undoes it)."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self.fh = fh
+        self.writer = safecsv.writer(fh, dialect=csv.unix_dialect)
+        self.writer.writerow(CSV_COLUMNS)
+
+    def write(self, stmt: Statement) -> None:
+        row = stmt.to_csv_row()
+        self.writer.writerow([row[c] for c in CSV_COLUMNS])
+
+    def close(self) -> None:
+        self.fh.flush()
+
+
+class _SafeJSONStatementWriter(StatementWriter):
+    """followthemoney's statement JSON lines, written through ``jsonout`` (one line each)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+
+    def write(self, stmt: Statement) -> None:
+        self.fh.write(jsonout.line(stmt.to_dict()))
+
+    def close(self) -> None:
+        self.fh.flush()
 
 
 def write_ftm_statements(
@@ -149,9 +180,9 @@ def write_ftm_statements(
         if format == "csv":
             # followthemoney's own wrapper would close the caller's stream when collected.
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-            writer = CSVStatementWriter(text)
+            writer = _SafeCSVStatementWriter(text)
         elif format == "json":
-            writer = JSONStatementWriter(fh)
+            writer = _SafeJSONStatementWriter(fh)
         else:
             raise ValueError(f"format de déclarations inconnu {format!r} (json ou csv)")
         for stmt in statements:
@@ -563,8 +594,8 @@ def write_i2(
     )
     options: dict[str, Any] = dict(include_bom=True, separator=separator,
                                    line_terminator="\r\n", decimal_comma=decimal_comma)
-    entities.write_csv(directory / "i2_entities.csv", **options)
-    links.write_csv(directory / "i2_links.csv", **options)
+    safecsv.write_frame(entities, directory / "i2_entities.csv", **options)
+    safecsv.write_frame(links, directory / "i2_links.csv", **options)
     return GraphCounts(entities.height, links.height)
 
 

@@ -16,7 +16,6 @@ national year); the tests validate them against the FtM model.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from functools import lru_cache
@@ -25,6 +24,7 @@ from typing import IO, Any
 
 import orjson
 
+from faisceau.export import safecsv
 from faisceau.synth.alerts import FineRec, RunawayRec, SignalRec
 from faisceau.synth.casefiles import (
     AccountRec,
@@ -104,7 +104,7 @@ class IntelWriter:
         for name, columns in LAYOUT.items():
             handle = open(intel / "csv" / f"{name}.csv", "w", encoding="utf-8",  # noqa: SIM115
                           newline="")
-            writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+            writer = safecsv.writer(handle, delimiter=";", lineterminator="\n")
             writer.writerow(columns)
             self._handles[name] = handle
             self._csv[name] = writer

@@ -8,7 +8,6 @@ after it (the anchor must be read before the table, ``audit.verify``).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from faisceau.export import safecsv
 from faisceau.share import audit
 from faisceau.share.accounts import User
 from faisceau.store import Store
@@ -150,7 +150,7 @@ def export_journal(store: Store, user: User, filters: audit.Filters) -> str:
         viewer = _checked(conn, user, "export")
         if viewer is not None:
             buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter=";")
+            writer = safecsv.writer(buffer, delimiter=";")
             writer.writerow(["id", *audit.FIELDS, "prev_hash", "hash"])
             count = 0
             for e in audit.entries(conn, filters=filters):
