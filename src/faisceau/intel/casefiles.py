@@ -11,8 +11,8 @@ rest goes in. Bad input never costs valid data, as for ads (``ingest.records``):
 read by ``records.FileReader`` (a truncated gzip keeps its complete lines, a file that is
 not gzip or cannot be read is reported), and a file not read in full is an entry of its own
 (line 0) while the run goes on with the next; lines are decoded one by one (a byte that is
-not UTF-8 costs its line), a CSV row whose quote is never closed costs its line, not the
-rows after it; NUL is dropped from values (PostgreSQL refuses it) but sets aside an
+not UTF-8 costs its line), a CSV line is one record (a quote it leaves open costs that line,
+not the rows after it); NUL is dropped from values (PostgreSQL refuses it) but sets aside an
 identifier; what a column of the store cannot hold sets its record aside on both stores.
 Statements have content-derived ids, so importing a file again changes nothing
 but the time it was last seen, and an import killed midway is finished by running it again.
@@ -80,9 +80,6 @@ _PAYMENT_CASE = re.compile(r"affaire: ([^;]+)")
 _ISO_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _INTEGER = re.compile(r"^[0-9]+$")
-# A CSV record may span lines (a quoted cell holding a line break) up to this many lines;
-# past it, or at the end of the file, its quote is taken as never closed.
-MAX_RECORD_LINES = 100
 
 
 @dataclass(frozen=True)
@@ -279,85 +276,31 @@ def _undecoded(why: str) -> tuple[str, str]:
     return reason, raw.rstrip("\r\n")
 
 
-class _OpenQuote(Exception):
-    """A CSV record whose quoted cell does not end on its line."""
-
-
-def _parse_record(text: str) -> list[str]:
-    """The cells of one CSV record. ``_OpenQuote`` if a quote is still open at its end;
-    ``csv.Error`` for a cell over ``csv.field_size_limit``."""
+def _parse_record(text: str) -> list[str] | str:
+    """The cells of one CSV line, or why it is not one (in French)."""
     try:
         return next(csv.reader([text], delimiter=";", strict=True))
     except csv.Error as error:
         if str(error) == "unexpected end of data":
-            raise _OpenQuote from None
-        if "field limit" in str(error):
-            raise
-    # Other quoting faults ("a"b) read as they always did, leniently.
-    return next(csv.reader([text], delimiter=";"))
+            return ("guillemet ouvert et jamais fermé sur la ligne (une cellule ne peut pas "
+                    "tenir sur plusieurs lignes)")
+    try:  # other quoting faults ("a"b) read as they always did, leniently
+        return next(csv.reader([text], delimiter=";"))
+    except csv.Error as error:  # a carriage return mid-line, a cell over the size limit
+        return f"ligne CSV illisible : {error}"
 
 
-def _csv_records(lines: Iterator[tuple[int, str | None, str]], width: int | None
+def _csv_records(lines: Iterator[tuple[int, str | None, str]]
                  ) -> Iterator[tuple[int, list[str] | str, str]]:
-    """(first line, cells or why the line was set aside, raw text) for each CSV record.
-
-    A record may span lines, through a quoted cell holding a line break, but only if it
-    ends within ``MAX_RECORD_LINES`` lines and has ``width`` cells (the header's; any width
-    for the header itself). Otherwise its quote was never closed: its first line is set
-    aside and reading starts again at the next, so that an unclosed quote costs one line and
-    not every row after it (``csv`` alone would read to the end of the file as one cell)."""
-    pending: list[tuple[int, str]] = []
-    queue: list[tuple[int, str | None, str]] = []
-    source = iter(lines)
-
-    def give_up() -> Iterator[tuple[int, str, str]]:
-        number, text = pending[0]
-        yield number, "guillemet ouvert jamais fermé (la ligne suivante est relue)", text
-        queue[:0] = [(n, t, "") for n, t in pending[1:]]
-        pending.clear()
-
-    while True:
-        if queue:
-            item = queue.pop(0)
-        else:
-            following = next(source, None)
-            if following is None:
-                if not pending:
-                    return
-                yield from give_up()
-                continue
-            item = following
-        number, text, why = item
-        if text is None:
-            if pending:  # a line that cannot be read ends the open record
-                queue.insert(0, item)
-                yield from give_up()
-                continue
+    """(line, cells or why the line was set aside, raw text) for each line that is not
+    blank. One line is one record: a quote left open costs its line, where ``csv`` alone
+    would read every row after it, to the end of the file, as one cell."""
+    for number, line, why in lines:
+        if line is None:
             reason, raw = _undecoded(why)
             yield number, reason, raw
-            continue
-        if not pending and not text.strip():
-            continue
-        pending.append((number, text))
-        joined = "\n".join(t for _, t in pending)
-        try:
-            cells = _parse_record(joined)
-        except _OpenQuote:
-            if len(pending) >= MAX_RECORD_LINES or len(joined) > 1 << 20:
-                yield from give_up()
-            continue
-        except csv.Error:
-            first = pending[0][0]
-            pending.clear()
-            yield first, f"cellule de plus de {csv.field_size_limit()} caractères", joined
-            continue
-        if len(pending) > 1 and width is not None and len(cells) != width:
-            yield from give_up()
-            continue
-        first = pending[0][0]
-        pending.clear()
-        yield first, cells, joined
-        width = width if width is not None else len(cells)
+        elif line.strip():
+            yield number, _parse_record(line), line
 
 
 def _open_reader(path: Path, reader: FileReader | None) -> FileReader:
@@ -382,7 +325,7 @@ def read_csv(path: Path, layout: FileLayout, reader: FileReader | None = None
     propagate, logger.propagate = logger.propagate, False
     try:
         header: list[str] | None = None
-        for line, cells, raw in _csv_records(_decoded(reader), None):
+        for line, cells, raw in _csv_records(_decoded(reader)):
             if header is None:
                 if isinstance(cells, str):
                     yield line, f"en-tête : {cells}", raw
