@@ -396,3 +396,19 @@ def test_fuzz_ftm_lines(fuzz: _Fuzz, lines: list[tuple[bool, bytes]], gz: bool,
 @given(lines=_csv_lines)
 def test_fuzz_csv_rows(fuzz: _Fuzz, lines: list[tuple[bool, bytes]]) -> None:
     fuzz.check("csv", lines, False, 1.0)
+
+
+def test_a_fifo_or_a_directory_named_like_a_case_file_is_reported(
+        store: Store, tmp_path: Path) -> None:
+    # Before: a FIFO named x.jsonl made the import wait forever; a directory named
+    # people.csv ended it (IsADirectoryError).
+    folder = tmp_path / "dossier"
+    _write(folder / "z-last.jsonl", [_ftm("Z1")])
+    os.mkfifo(folder / "a-fifo.jsonl")
+    (folder / "people.csv").mkdir()
+    summary = import_case_files(store, [folder])
+    assert _ids(store) == {"Z1"}
+    assert sorted((Path(p).name, reason) for p, reason in summary.unread) == [
+        ("a-fifo.jsonl", "not read: not a regular file"),
+        ("people.csv", "not read: not a regular file")]
+    assert set(_entries(store)) == {("a-fifo.jsonl", 0), ("people.csv", 0)}

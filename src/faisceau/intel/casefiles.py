@@ -55,6 +55,7 @@ from faisceau.ingest.records import (
     Limits,
     absolute,
     escaped_controls,
+    file_problem,
     load_limits,
     path_text,
     storable,
@@ -586,6 +587,11 @@ def import_case_files(store: Store, paths: Sequence[Path], dataset: str | None =
 DATASET_WIDTH = int(intel_statement.c.dataset.type.length)  # type: ignore[attr-defined]
 
 
+def _not_regular(reader: FileReader) -> Iterator[Read]:
+    reader.problem = file_problem(reader.path, 0, "not a regular file")
+    return iter(())
+
+
 def _check_given(path: Path) -> None:
     """``FileNotFoundError`` (in French) if ``path`` does not exist or cannot be read."""
     try:
@@ -619,10 +625,11 @@ def _sources(path: Path, layouts: Mapping[str, FileLayout]
         # Cases first: the other files' provenance refers to them.
         order = list(layouts)
         csvs.sort(key=lambda p: order.index(p.stem) if p.stem in order else len(order))
-        for csv_path in csvs:
-            yield from _sources(csv_path, layouts)
-        for ftm_path in ftms:
-            yield from _sources(ftm_path, layouts)
+        for found in [*csvs, *ftms]:
+            if found.is_file():
+                yield from _sources(found, layouts)
+            else:  # a directory named like a file, a FIFO (opening it would wait forever)
+                yield found, _not_regular, found.parent.name
         return
     if path.suffix == ".csv":
         layout = layouts.get(path.stem)
