@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from faisceau.cli.common import fail, opened_store, out, user_errors
+from faisceau.cli.common import fail, opened_store, out, user_errors, warn
 from faisceau.cli.consult import (
     MASKED,
     Consultation,
@@ -33,7 +33,8 @@ def print_import(summary: ImportSummary, *, show: int = 20) -> None:
     table = Table(title="Import des dossiers", show_header=False)
     for label, value in (("fichiers", summary.files), ("enregistrements lus", summary.records),
                          ("entités", summary.entities), ("déclarations", summary.statements),
-                         ("mis de côté (quarantaine)", len(summary.set_aside))):
+                         ("mis de côté (quarantaine)", len(summary.set_aside)),
+                         ("chemins non lus en entier", len(summary.unread))):
         table.add_row(label, f"{value:,}".replace(",", "\u202f"))
     out.print(table)
     for item in summary.set_aside[:show]:
@@ -41,6 +42,10 @@ def print_import(summary: ImportSummary, *, show: int = 20) -> None:
                   soft_wrap=True)
     if len(summary.set_aside) > show:
         out.print(f"  … et {len(summary.set_aside) - show} autres : faisceau quarantine list")
+    # As for ads: every file not read in full, on standard error, never cut short; bad input
+    # is reported, not a failure (exit status 0).
+    for path, reason in summary.unread:
+        warn(f"chemin non lu en entier (quarantaine, ligne 0) : {path} : {reason}")
 
 
 @cases_app.command("import")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import hashlib
 import multiprocessing
 import os
 import re
@@ -37,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import DataError
 
 from faisceau.ingest import fulltext
 from faisceau.ingest.lock import ingest_lock
+from faisceau.ingest.quarantine import clear_file_problems, note_file_problem, open_entries
 from faisceau.ingest.records import (
     FileList,
-    FileProblem,
     FileReader,
     Record,
     RecordChecker,
@@ -247,11 +246,11 @@ class Ingestor:
         files are ingested in order."""
         total = Summary(files=len(found.files))
         with self.store.begin() as conn:
-            self._clear_problems(conn, [path_text(absolute(d)) for d in found.listed])
+            clear_file_problems(conn, [path_text(absolute(d)) for d in found.listed])
             for problem in found.unread:
                 text = path_text(absolute(problem.path))
                 self._register_path(conn, text)
-                self._note_problem(conn, text, problem)
+                note_file_problem(conn, text, problem)
                 total.unread.append((text, problem.reason))
         total.add(self.ingest_files(found.files, progress))
         return total
@@ -286,9 +285,9 @@ class Ingestor:
             conn.execute(update(ingest_file).where(ingest_file.c.id == file_id)
                          .values(last_ingested_at=bulk.utc_now(), lines=summary.read))
             if reader.problem is None:
-                self._clear_problems(conn, [text])
+                clear_file_problems(conn, [text])
             else:
-                self._note_problem(conn, text, reader.problem)
+                note_file_problem(conn, text, reader.problem)
                 summary.unread.append((text, reader.problem.reason))
         return summary
 
@@ -304,32 +303,6 @@ class Ingestor:
                 path=text, first_ingested_at=now, last_ingested_at=now, lines=0
             ).returning(ingest_file.c.id)).scalar_one()
         return int(file_id)
-
-    @staticmethod
-    def _note_problem(conn: Connection, text: str, problem: FileProblem) -> None:
-        """The file-level entry (line 0) for ``problem``; the file's earlier ones, which it
-        replaces, are resolved."""
-        digest = hashlib.blake2b(problem.reason.encode(), digest_size=8).hexdigest()
-        conn.execute(update(quarantine).where(
-            quarantine.c.path == text, quarantine.c.line == 0,
-            quarantine.c.line_hash != digest, quarantine.c.resolved_at.is_(None),
-        ).values(resolved_at=bulk.utc_now(), resolution="re-ingested"))
-        _open_entries(conn, text, [{"line": 0, "line_hash": digest, "reason": problem.reason,
-                                    "raw": ""}])
-
-    @staticmethod
-    def _clear_problems(conn: Connection, texts: list[str]) -> None:
-        """Paths read (or listed) in full: their file-level entries are resolved."""
-        if not texts:
-            return
-        wanted = set(texts)
-        open_ids = [qid for qid, path in conn.execute(
-            select(quarantine.c.id, quarantine.c.path).where(
-                quarantine.c.line == 0, quarantine.c.resolved_at.is_(None)))
-            if path in wanted]
-        if open_ids:
-            conn.execute(update(quarantine).where(quarantine.c.id.in_(open_ids)).values(
-                resolved_at=bulk.utc_now(), resolution="re-ingested"))
 
     def _open_quarantine(self, text: str) -> dict[int, list[int]]:
         with self.store.begin() as conn:
@@ -415,7 +388,7 @@ class Ingestor:
     @staticmethod
     def _set_aside(conn: Connection, text: str, rejections: list[Rejection],
                    hashes: dict[int, str]) -> int:
-        _open_entries(conn, text, [
+        open_entries(conn, text, [
             {"line": r.line, "line_hash": hashes.get(r.line, "oversized"), "reason": r.reason,
              "raw": r.raw} for r in rejections])
         return len(rejections)
@@ -572,29 +545,6 @@ def _given_sha256(item: dict[str, Any]) -> str | None:
     stays in the record only."""
     given = item.get("sha256")
     return given.lower() if isinstance(given, str) and _SHA256.fullmatch(given) else None
-
-
-def _open_entries(conn: Connection, text: str, entries: list[dict[str, Any]]) -> None:
-    """Quarantine entries of the path ``text`` (line, line_hash, reason, raw): new ones are
-    added, those already there stay as they are, except those resolved by a re-read, which
-    are open again (the line, or the file, is bad again)."""
-    if not entries:
-        return
-    keys = [(e["line"], e["line_hash"]) for e in entries]
-    known = {(line, digest): resolution for line, digest, resolution in conn.execute(
-        select(quarantine.c.line, quarantine.c.line_hash, quarantine.c.resolution).where(
-            quarantine.c.path == text,
-            tuple_(quarantine.c.line, quarantine.c.line_hash).in_(keys)))}
-    reopened = [key for key, resolution in known.items() if resolution == "re-ingested"]
-    for line, digest in reopened:
-        conn.execute(update(quarantine).where(
-            quarantine.c.path == text, quarantine.c.line == line,
-            quarantine.c.line_hash == digest).values(resolved_at=None, resolution=None))
-    now = bulk.utc_now()
-    fresh = {(e["line"], e["line_hash"]): {**e, "path": text, "set_aside_at": now}
-             for e in entries if (e["line"], e["line_hash"]) not in known}
-    if fresh:
-        conn.execute(insert(quarantine), list(fresh.values()))
 
 
 def store_counts(conn: Connection) -> dict[str, int]:

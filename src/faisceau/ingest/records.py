@@ -111,14 +111,14 @@ def absolute(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def _without_nul(value: Any) -> Any:
+def without_nul(value: Any) -> Any:
     """``value`` with NUL taken out of every string in it, keys included."""
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [without_nul(item) for item in value]
     if isinstance(value, dict):
-        return {storable(key): _without_nul(item) for key, item in value.items()}
+        return {storable(key): without_nul(item) for key, item in value.items()}
     return value
 
 
@@ -333,7 +333,7 @@ class RecordChecker:
             content_json = dumps(collected)
         except TypeError as exc:  # a lone surrogate (\ud800) is no text any store can keep
             return Rejection(line, f"cannot be stored: {exc}", stripped)
-        content = _without_nul(collected) if "\\u0000" in stripped else collected
+        content = without_nul(collected) if "\\u0000" in stripped else collected
         return Record(line, obj["source"], obj["ad_id"], seen_at, content_hash(content_json),
                       content, content_json)
 

@@ -7,7 +7,14 @@ resolved across cases therefore still shows where each value came from.
 
 A record that cannot be read (bad JSON, unknown schema or property, a date that is not one,
 an unknown category...) is set aside in ``quarantine`` with its file, line and reason; the
-rest goes in. Statements have content-derived ids, so importing a file again changes nothing
+rest goes in. Bad input never costs valid data, as for ads (``ingest.records``): files are
+read by ``records.FileReader`` (a truncated gzip keeps its complete lines, a file that is
+not gzip or cannot be read is reported), and a file not read in full is an entry of its own
+(line 0) while the run goes on with the next; lines are decoded one by one (a byte that is
+not UTF-8 costs its line), a CSV line is one record (a quote it leaves open costs that line,
+not the rows after it); NUL is dropped from values (PostgreSQL refuses it) but sets aside an
+identifier; what a column of the store cannot hold sets its record aside on both stores.
+Statements have content-derived ids, so importing a file again changes nothing
 but the time it was last seen, and an import killed midway is finished by running it again.
 The CSV layout is data: ``csv_layout.yml``.
 """
@@ -15,18 +22,20 @@ The CSV layout is data: ``csv_layout.yml``.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
+import json
 import logging
+import os
 import re
+import stat
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 from followthemoney import model
@@ -34,39 +43,61 @@ from followthemoney.exc import FollowTheMoneyException, InvalidMapping
 from followthemoney.mapping import QueryMapping
 from followthemoney.proxy import EntityProxy
 from followthemoney.statement import Statement
-from sqlalchemy import select, text
+from followthemoney.types import registry
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from faisceau.export import safecsv
+from faisceau.ingest.quarantine import clear_file_problems, note_file_problem, open_entries
+from faisceau.ingest.records import (
+    BOM,
+    NUL,
+    FileReader,
+    Limits,
+    absolute,
+    escaped_controls,
+    file_problem,
+    load_limits,
+    path_text,
+    storable,
+    without_nul,
+)
 from faisceau.intel.exchange import check_ftm_line
 from faisceau.store import Store
 from faisceau.store.bulk import (
     CASE_FILE_TABLES,
     fetch_in,
-    insert_rows,
     note_change,
     refresh_statistics,
     upsert_rows,
     utc_now,
 )
-from faisceau.store.schema import quarantine
+from faisceau.store.schema import intel_entity, intel_statement
 
 CHUNK = 20_000
 # The FtM keywords faisceau reads (``key:value``), as the synthetic world writes them.
 PERSON_CATEGORIES = ("suspect", "victim", "witness", "relation", "runaway", "fined_client")
 _PAYMENT_CASE = re.compile(r"affaire: ([^;]+)")
-_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# ASCII digits only: ``\d`` and ``str.isdigit`` also take "²" or Arabic-Indic digits.
+_ISO_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_INTEGER = re.compile(r"^[0-9]+$")
 
 
 @dataclass(frozen=True)
 class SetAside:
-    """A record that did not go in, and why (in French: analysts read it)."""
+    """A record that did not go in, and why (in French: analysts read it). ``path`` is as
+    the store names it (``records.path_text``); reason and raw are safe to store and print
+    (control characters escaped, ``records.escaped_controls``)."""
 
     path: str
     line: int
     reason: str
     raw: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", escaped_controls(self.reason))
+        object.__setattr__(self, "raw", escaped_controls(self.raw))
 
 
 @dataclass
@@ -76,6 +107,8 @@ class ImportSummary:
     entities: int = 0
     statements: int = 0  # statements read (new or seen again)
     set_aside: list[SetAside] = field(default_factory=list)
+    # Paths not read, or read only in part, and why (each also a line-0 quarantine entry).
+    unread: list[tuple[str, str]] = field(default_factory=list)
 
 
 # A record read: (line, its entities and the case its row names, or why it was set aside, the
@@ -189,7 +222,7 @@ def _check(layout: FileLayout, row: dict[str, str]) -> str | None:
             return f"colonne « {column} » : nombre illisible « {value} » (point décimal)"
     for column in layout.integers:
         value = row.get(column)
-        if value and not value.isdigit():
+        if value and not _INTEGER.match(value):
             return f"colonne « {column} » : entier illisible « {value} »"
     for column in layout.booleans:
         value = row.get(column, "")
@@ -220,55 +253,133 @@ class _Discarded(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-def read_csv(path: Path, layout: FileLayout) -> Iterator[Read]:
-    """Each data row as (line, its entities or the reason it was set aside, raw line)."""
+def _decoded(reader: FileReader) -> Iterator[tuple[int, str | None, str]]:
+    """The lines of a file as (line, text or None, why it is None): each line decoded on
+    its own (a byte that is not UTF-8 costs its line only), its end of line and a leading
+    byte-order mark taken off (editors write one at the start of a file, and files joined
+    with ``cat`` carry it mid-file)."""
+    limit = reader.limits.max_line_bytes
+    for number, raw in reader.lines():
+        if raw is None:
+            yield number, None, f"ligne de plus de {limit} octets"
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield number, None, (f"encodage invalide (UTF-8 attendu) : octet {error.start + 1} "
+                                 f"de la ligne\x1f{raw.decode('utf-8', 'backslashreplace')}")
+            continue
+        yield number, text.rstrip("\r\n").removeprefix(BOM), ""
+
+
+def _undecoded(why: str) -> tuple[str, str]:
+    """(reason, raw) of a line ``_decoded`` could not give."""
+    reason, _, raw = why.partition("\x1f")
+    return reason, raw.rstrip("\r\n")
+
+
+def _parse_record(text: str) -> list[str] | str:
+    """The cells of one CSV line, or why it is not one (in French)."""
+    try:
+        return next(csv.reader([text], delimiter=";", strict=True))
+    except csv.Error as error:
+        if str(error) == "unexpected end of data":
+            return ("guillemet ouvert et jamais fermé sur la ligne (une cellule ne peut pas "
+                    "tenir sur plusieurs lignes)")
+    try:  # other quoting faults ("a"b) read as they always did, leniently
+        return next(csv.reader([text], delimiter=";"))
+    except csv.Error as error:  # a carriage return mid-line, a cell over the size limit
+        return f"ligne CSV illisible : {error}"
+
+
+def _csv_records(lines: Iterator[tuple[int, str | None, str]]
+                 ) -> Iterator[tuple[int, list[str] | str, str]]:
+    """(line, cells or why the line was set aside, raw text) for each line that is not
+    blank. One line is one record: a quote left open costs its line, where ``csv`` alone
+    would read every row after it, to the end of the file, as one cell."""
+    for number, line, why in lines:
+        if line is None:
+            reason, raw = _undecoded(why)
+            yield number, reason, raw
+        elif line.strip():
+            yield number, _parse_record(line), line
+
+
+def _open_reader(path: Path, reader: FileReader | None) -> FileReader:
+    return reader if reader is not None else FileReader(path, _limits())
+
+
+@cache
+def _limits() -> Limits:
+    return load_limits()
+
+
+def read_csv(path: Path, layout: FileLayout, reader: FileReader | None = None
+             ) -> Iterator[Read]:
+    """Each data row as (line, its entities or the reason it was set aside, raw line). The
+    file is read by ``reader`` (by default a new one): its ``problem`` says afterwards
+    whether it was read to its end."""
+    reader = _open_reader(path, reader)
     handler = _Discarded()
     logger = logging.getLogger("followthemoney.mapping.entity")
     logger.addHandler(handler)
     # A row without a relative has no Family link: FtM logs that as a warning; it is not one.
     propagate, logger.propagate = logger.propagate, False
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            # A cell faisceau (synth) wrote quoted against spreadsheets reads as written.
-            reader = csv.reader(handle, delimiter=";")
-            header = next(reader, None)
+        header: list[str] | None = None
+        for line, cells, raw in _csv_records(_decoded(reader)):
             if header is None:
-                return
-            missing = [c for c in _needed_columns(layout) if c not in header]
-            if missing:
-                yield 1, f"en-tête : colonnes manquantes {', '.join(missing)}", ";".join(header)
-                return
-            for read in reader:
-                line = reader.line_num
-                cells = [safecsv.restore(c) for c in read]
-                raw = ";".join(cells)
-                if len(cells) != len(header):
-                    yield (line, f"{len(cells)} colonnes au lieu de {len(header)}", raw)
-                    continue
-                row = {name: value.strip() for name, value in zip(header, cells, strict=True)}
-                problem = _check(layout, row)
-                if problem is not None:
-                    yield line, problem, raw
-                    continue
-                for target, rule in layout.derive:
-                    row[target] = _derive(rule, row)
-                for target, templates in layout.keywords.items():
-                    row[target] = "|".join(k for k in (_keyword(t, row) for t in templates) if k)
-                record = {k: v for k, v in row.items() if v}
-                handler.messages.clear()
-                try:
-                    entities = list(layout.mapping.map(record).values())
-                except (FollowTheMoneyException, InvalidMapping, ValueError) as error:
-                    yield line, f"ligne illisible : {error}", raw
-                    continue
-                if handler.messages:
-                    yield line, "valeur rejetée : " + "; ".join(handler.messages), raw
-                    continue
-                # The row's case: provenance for entities that do not name it (a phone).
-                yield line, (list[EntityProxy](entities), row.get("affaire_id") or None), raw
+                if isinstance(cells, str):
+                    yield line, f"en-tête : {cells}", raw
+                    return
+                header = [storable(c).strip() for c in cells]
+                missing = [c for c in _needed_columns(layout) if c not in header]
+                if missing:
+                    yield line, f"en-tête : colonnes manquantes {', '.join(missing)}", raw
+                    return
+                continue
+            if isinstance(cells, str):
+                yield line, cells, raw
+                continue
+            if len(cells) != len(header):
+                yield (line, f"{len(cells)} colonnes au lieu de {len(header)}", raw)
+                continue
+            # A cell faisceau (synth, exports) quoted against spreadsheets reads as written.
+            cells = [safecsv.restore(c) for c in cells]
+            yield line, _csv_row(layout, handler, header, cells), raw
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
+
+
+def _csv_row(layout: FileLayout, handler: _Discarded, header: list[str], cells: list[str]
+             ) -> tuple[list[EntityProxy], str | None] | str:
+    """A row's entities and the case it names, or why it is set aside."""
+    row: dict[str, str] = {}
+    for name, value in zip(header, cells, strict=True):
+        if NUL in value:
+            if name.endswith("_id"):
+                # Dropping it could make two records one.
+                return f"colonne « {name} » : caractère NUL dans un identifiant"
+            value = storable(value)
+        row[name] = value.strip()
+    problem = _check(layout, row)
+    if problem is not None:
+        return problem
+    for target, rule in layout.derive:
+        row[target] = _derive(rule, row)
+    for target, templates in layout.keywords.items():
+        row[target] = "|".join(k for k in (_keyword(t, row) for t in templates) if k)
+    record = {k: v for k, v in row.items() if v}
+    handler.messages.clear()
+    try:
+        entities = list(layout.mapping.map(record).values())
+    except (FollowTheMoneyException, InvalidMapping, ValueError) as error:
+        return f"ligne illisible : {error}"
+    if handler.messages:
+        return "valeur rejetée : " + "; ".join(handler.messages)
+    # The row's case: provenance for entities that do not name it (a phone).
+    return list[EntityProxy](entities), row.get("affaire_id") or None
 
 
 def _needed_columns(layout: FileLayout) -> list[str]:
@@ -285,31 +396,83 @@ def _keyword(template: Any, row: Mapping[str, str]) -> str:
 # -- FtM JSON lines --------------------------------------------------------------------------
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
-
-
-def read_ftm(path: Path) -> Iterator[Read]:
+def read_ftm(path: Path, reader: FileReader | None = None) -> Iterator[Read]:
     """Each line as (line, [its entity] or the reason it was set aside, raw line); the
     checks are ``exchange.check_ftm_line``'s (the same as ``faisceau`` applies to any FtM
-    file it reads)."""
-    with _open_binary(path) as handle:
-        for number, raw_bytes in enumerate(handle, start=1):
-            raw = raw_bytes.decode("utf-8", errors="replace").rstrip("\n")
-            if not raw.strip():
-                continue
-            try:
-                text = raw_bytes.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                yield number, f"encodage invalide (UTF-8 attendu) : {error.reason}", raw
-                continue
-            checked = check_ftm_line(number, text)
-            if isinstance(checked, str):
-                yield number, checked.removeprefix(f"ligne {number} : "), raw
-                continue
-            yield number, ([model.get_proxy(checked, cleaned=True)], None), raw
+    file it reads). The file is read by ``reader``, as in ``read_csv``."""
+    reader = _open_reader(path, reader)
+    for number, line, why in _decoded(reader):
+        if line is None:
+            reason, raw = _undecoded(why)
+            yield number, reason, raw
+            continue
+        if not line.strip():
+            continue
+        yield number, _ftm_entity(number, line), line
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+
+
+def _without_escaped_nul(text: str) -> str:
+    """The line with NUL (``\\u0000``) dropped from its values, as for ads; a NUL in an
+    identifier (the entity's, or one it refers to) keeps it and is the reason given."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text  # check_ftm_line says what is wrong
+    if not isinstance(data, dict):
+        return text
+    if any(NUL in s for s in _strings(data.get("id"))):
+        raise _Unstorable("caractère NUL dans l'identifiant")
+    name = data.get("schema")
+    schema = model.get(name) if isinstance(name, str) else None
+    properties = data.get("properties")
+    if schema is not None and isinstance(properties, dict):
+        for key, values in properties.items():
+            prop = schema.get(key)
+            if prop is not None and prop.type == registry.entity and any(
+                    NUL in s for s in _strings(values)):
+                raise _Unstorable(f"propriété « {key} » : caractère NUL dans un identifiant")
+    return json.dumps(without_nul(data), ensure_ascii=False)
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Unstorable(Exception):
+    """A record the store cannot keep as it is (in French)."""
+
+
+def _ftm_entity(number: int, text: str) -> tuple[list[EntityProxy], str | None] | str:
+    try:
+        if "\\u0000" in text:
+            text = _without_escaped_nul(text)
+        checked = check_ftm_line(number, text)
+        if isinstance(checked, str):
+            return checked.removeprefix(f"ligne {number} : ")
+        for value in _strings(checked):
+            if not _encodable(value):  # a lone surrogate (\ud800): no store keeps it
+                return f"texte non enregistrable (caractère isolé) : {value[:40]!a}"
+        return [model.get_proxy(checked, cleaned=True)], None
+    except _Unstorable as error:
+        return str(error)
+    except (FollowTheMoneyException, ValueError) as error:
+        return f"entité illisible : {error}"
 
 
 # -- into the store --------------------------------------------------------------------------
@@ -404,80 +567,168 @@ def import_case_files(store: Store, paths: Sequence[Path], dataset: str | None =
     """Import FtM JSON lines files and CSV directories (or single CSV files of the layout).
 
     ``dataset`` names the source in every statement's provenance; by default the file's or
-    directory's name.
+    directory's name. Every path given is checked first: one that does not exist or cannot
+    be read raises ``FileNotFoundError`` before anything is imported. A file found in a
+    directory given that cannot be read, or only in part, is reported (``unread``, and a
+    quarantine entry of line 0) and the import goes on with the next.
     """
     layouts = csv_layout()
+    for path in paths:
+        _check_given(path)
     summary = ImportSummary()
     for path in paths:
-        for source, reader, source_name in _sources(path, layouts):
+        for source, read, source_name in _sources(path, layouts):
             summary.files += 1
-            _import_source(store, source, reader, dataset or source_name, summary)
+            name = dataset if dataset is not None else path_text(Path(source_name))
+            _import_source(store, source, read, name[:DATASET_WIDTH], summary)
     _fill_provenance(store)
     refresh_statistics(store, CASE_FILE_TABLES)
     return summary
 
 
-def _sources(path: Path, layouts: Mapping[str, FileLayout]) -> Iterator[
-        tuple[Path, Iterable[Read], str]]:
-    if not path.exists():
-        raise FileNotFoundError(f"{path} : introuvable")
+# The width of intel_statement.dataset: a longer source name is cut.
+DATASET_WIDTH = int(intel_statement.c.dataset.type.length)  # type: ignore[attr-defined]
+
+
+def _not_regular(reader: FileReader) -> Iterator[Read]:
+    reader.problem = file_problem(reader.path, 0, "not a regular file")
+    return iter(())
+
+
+def _check_given(path: Path) -> None:
+    """``FileNotFoundError`` (in French) if ``path`` does not exist or cannot be read."""
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            os.scandir(path).close()
+        elif stat.S_ISREG(mode):
+            os.close(os.open(path, os.O_RDONLY))
+        else:
+            raise OSError(0, "ni fichier ni dossier")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} : introuvable") from None
+    except OSError as exc:
+        raise FileNotFoundError(f"{path} : illisible ({exc.strerror or exc})") from None
+
+
+Reading = Callable[[FileReader], Iterable[Read]]
+
+
+def _sources(path: Path, layouts: Mapping[str, FileLayout]
+             ) -> Iterator[tuple[Path, Reading, str]]:
+    """(file, how to read it, the source it names by default) for each file of ``path``."""
     if path.is_dir():
-        csvs = sorted(path.glob("*.csv"))
-        ftms = sorted(p for p in path.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
+        try:
+            csvs = sorted(path.glob("*.csv"))
+            ftms = sorted(p for p in path.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
+        except OSError as exc:  # listed when checked, no longer
+            raise FileNotFoundError(f"{path} : illisible ({exc.strerror or exc})") from None
         if not csvs and not ftms:
             raise FileNotFoundError(f"{path} : ni fichier CSV ni fichier FtM (.jsonl)")
         # Cases first: the other files' provenance refers to them.
         order = list(layouts)
         csvs.sort(key=lambda p: order.index(p.stem) if p.stem in order else len(order))
-        for csv_path in csvs:
-            yield from _sources(csv_path, layouts)
-        for ftm_path in ftms:
-            yield from _sources(ftm_path, layouts)
+        for found in [*csvs, *ftms]:
+            if found.is_file():
+                yield from _sources(found, layouts)
+            else:  # a directory named like a file, a FIFO (opening it would wait forever)
+                yield found, _not_regular, found.parent.name
         return
     if path.suffix == ".csv":
         layout = layouts.get(path.stem)
         if layout is None:
             known = ", ".join(f"{n}.csv" for n in layouts)
             reason = f"fichier CSV inconnu (fichiers connus : {known})"
-            yield path, iter([(1, reason, path.name)]), path.parent.name
+            name = path_text(Path(path.name))
+            yield path, lambda _reader: iter([(1, reason, name)]), path.parent.name
             return
-        yield path, read_csv(path, layout), path.parent.name
+        yield path, lambda reader: read_csv(path, layout, reader), path.parent.name
         return
-    yield path, read_ftm(path), path.name.split(".")[0]
+    yield path, lambda reader: read_ftm(path, reader), path.name.split(".")[0]
 
 
-def _import_source(store: Store, path: Path,
-                   records: Iterable[Read],
-                   dataset: str, summary: ImportSummary) -> None:
+def _import_source(store: Store, path: Path, read: Reading, dataset: str,
+                   summary: ImportSummary) -> None:
+    """One file, in transactions of ``CHUNK`` statements; then its file-level entry: opened
+    if it could not be read to its end, resolved if it was."""
     now = utc_now()
+    text = path_text(absolute(path))
+    origin = path_text(Path(path.name))
+    reader = FileReader(path, _limits())
     batch = _Batch()
-    for line, result, raw in records:
+    for line, result, raw in read(reader):
         summary.records += 1
-        if isinstance(result, str):
-            batch.set_aside.append(SetAside(str(path), line, result, raw))
+        rows = result if isinstance(result, str) else _record_rows(
+            result, dataset, f"{origin}:{line}", now)
+        if isinstance(rows, str):
+            batch.set_aside.append(SetAside(text, line, rows, raw))
             continue
-        proxies, row_case = result
-        for proxy in proxies:
-            if proxy.id is None:
-                continue
-            keywords = _keywords(proxy)
-            case_id = _case_of(proxy, keywords, row_case)
-            row_case = row_case or case_id
-            entity = _entity_row(proxy, case_id, now)
-            old = batch.entities.get(proxy.id)
-            batch.entities[proxy.id] = entity if old is None else _merge_entity_rows(old, entity)
-            first, _ = _dates(proxy)
-            for stmt in Statement.from_entity(proxy, dataset):
-                if stmt.id is None:
-                    continue
-                batch.statements[stmt.id] = (
-                    stmt.id, proxy.id, proxy.schema.name, stmt.prop,
-                    stmt.prop_type, stmt.value, stmt.original_value, dataset, case_id, None,
-                    first, f"{path.name}:{line}", now, now)
+        entities, statements = rows
+        for entity in entities:
+            old = batch.entities.get(entity[0])
+            batch.entities[entity[0]] = entity if old is None else _merge_entity_rows(old, entity)
+        batch.statements.update(statements)
         if len(batch) >= CHUNK:
             _write(store, batch, summary)
             batch = _Batch()
     _write(store, batch, summary)
+    with store.begin() as conn:
+        if reader.problem is None:
+            clear_file_problems(conn, [text])
+        else:
+            note_file_problem(conn, text, reader.problem)
+            summary.unread.append((text, reader.problem.reason))
+
+
+def _widths(table: Any, columns: Sequence[str]) -> tuple[tuple[int, str, int], ...]:
+    """(position, column, width) of the columns of ``table`` that have a width."""
+    return tuple((i, c, int(table.c[c].type.length)) for i, c in enumerate(columns)
+                 if getattr(table.c[c].type, "length", None))
+
+
+def _too_long(row: tuple[Any, ...], widths: tuple[tuple[int, str, int], ...]) -> str | None:
+    for i, column, width in widths:
+        value = row[i]
+        if isinstance(value, str) and len(value) > width:
+            return (f"valeur trop longue pour le champ « {column} » ({len(value)} caractères, "
+                    f"{width} au plus) : « {value[:40]}… »")
+    return None
+
+
+_ENTITY_WIDTHS = _widths(intel_entity, ENTITY_COLUMNS)
+_STATEMENT_WIDTHS = _widths(intel_statement, STATEMENT_COLUMNS)
+
+
+def _record_rows(result: tuple[list[EntityProxy], str | None], dataset: str, origin: str,
+                 now: datetime) -> tuple[list[tuple[Any, ...]], dict[str, tuple[Any, ...]]] | str:
+    """A record's entity rows and statement rows, or why the store cannot keep them: a
+    value wider than its column (PostgreSQL refuses it, SQLite would keep it), so that both
+    stores set the same records aside."""
+    proxies, row_case = result
+    entities: list[tuple[Any, ...]] = []
+    statements: dict[str, tuple[Any, ...]] = {}
+    for proxy in proxies:
+        if proxy.id is None:
+            continue
+        keywords = _keywords(proxy)
+        case_id = _case_of(proxy, keywords, row_case)
+        row_case = row_case or case_id
+        entity = _entity_row(proxy, case_id, now)
+        problem = _too_long(entity, _ENTITY_WIDTHS)
+        if problem:
+            return problem
+        entities.append(entity)
+        first, _ = _dates(proxy)
+        for stmt in Statement.from_entity(proxy, dataset):
+            if stmt.id is None:
+                continue
+            row = (stmt.id, proxy.id, proxy.schema.name, stmt.prop, stmt.prop_type, stmt.value,
+                   stmt.original_value, dataset, case_id, None, first, origin, now, now)
+            problem = _too_long(row, _STATEMENT_WIDTHS)
+            if problem:
+                return problem
+            statements[stmt.id] = row
+    return entities, statements
 
 
 def _write(store: Store, batch: _Batch, summary: ImportSummary) -> None:
@@ -513,20 +764,16 @@ def _upsert_entities(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _set_aside(conn: Connection, rejected: list[SetAside]) -> None:
-    if not rejected:
-        return
-    known = {(r[0], r[1], r[2]) for r in conn.execute(select(
-        quarantine.c.path, quarantine.c.line, quarantine.c.line_hash).where(
-        quarantine.c.path.in_({r.path for r in rejected})))}
-    now = utc_now()
-    rows = []
+    """The quarantine entries of records set aside (``ingest.quarantine.open_entries``, the
+    writer ads use too)."""
+    by_path: dict[str, list[dict[str, Any]]] = {}
     for r in rejected:
-        line_hash = hashlib.blake2b(r.raw.encode(), digest_size=16).hexdigest()
-        if (r.path, r.line, line_hash) not in known:
-            known.add((r.path, r.line, line_hash))
-            rows.append((r.path, r.line, line_hash, r.reason, r.raw, now))
-    insert_rows(conn, "quarantine", ("path", "line", "line_hash", "reason", "raw",
-                                     "set_aside_at"), rows)
+        by_path.setdefault(r.path, []).append({
+            "line": r.line, "reason": r.reason, "raw": r.raw,
+            "line_hash": hashlib.blake2b(r.raw.encode("utf-8", "backslashreplace"),
+                                         digest_size=16).hexdigest()})
+    for path, entries in by_path.items():
+        open_entries(conn, path, entries)
 
 
 @cache

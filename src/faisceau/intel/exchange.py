@@ -226,6 +226,8 @@ def check_ftm_line(line_no: int, text: str) -> dict[str, Any] | str:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"{where}JSON invalide ({exc.msg}, colonne {exc.colno})"
+    except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits, deep nesting
+        return f"{where}JSON illisible ({type(exc).__name__} : {exc})"
     if not isinstance(data, dict):
         return f"{where}un objet JSON est attendu"
     errors: list[str] = []
