@@ -37,10 +37,11 @@ def _status(env: dict[str, str]) -> str:
     return run_faisceau(["status"], env).stdout
 
 
-@pytest.fixture
-def crawl(tmp_path: Path) -> Path:
-    """A synthetic 3-day crawl with 1 % of lines corrupted on purpose."""
-    out = tmp_path / "world"
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic 3-day crawl with 1 % of lines corrupted on purpose, written once for the
+    module: the tests only read it."""
+    out = tmp_path_factory.mktemp("crawl") / "world"
     env = {"PATH": "/usr/bin:/bin"}
     run_faisceau(["synth", "--out", str(out), "--ads-per-day", "400", "--days", "3",
                   "--corrupt-rate", "0.01", "--seed", "7"], env)
