@@ -102,7 +102,7 @@ def faisceau_cmd() -> list[str]:
 # signs the log or reads a password keeps its own process, as a user runs it.
 READ_ONLY = {("status",), ("export", "ads"), ("export", "networks"), ("quarantine", "list"),
              ("quarantine", "show"), ("ads", "show"), ("networks", "list"),
-             ("networks", "show"), ("cases", "list"), ("cases", "show")}
+             ("networks", "show"), ("cases", "list"), ("cases", "show"), ("graph",)}
 
 
 def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
