@@ -96,10 +96,11 @@ def faisceau_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "faisceau"]
 
 
-# Commands that only read the store and print: run in the test's process, through the same
-# Typer application, which spares a second of interpreter start and imports each (most of
-# the command-line tests' time). Every command that writes, forks workers, waits for locks,
-# signs the log or reads a password keeps its own process, as a user runs it.
+# Commands that read the store and print (writing only their consultation's log entry and
+# checkpoint): run in the test's process, through the same Typer application, which spares a
+# second of interpreter start and imports each (most of the command-line tests' time). Every
+# command that changes data, forks workers, waits for the writer's lock or reads a password
+# keeps its own process, as a user runs it.
 READ_ONLY = {("status",), ("export", "ads"), ("export", "networks"), ("quarantine", "list"),
              ("quarantine", "show"), ("ads", "show"), ("networks", "list"),
              ("networks", "show"), ("cases", "list"), ("cases", "show"), ("graph",)}
