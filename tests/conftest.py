@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from faisceau.config import Settings
+from faisceau.store import Store, open_store
 
 PG_SERVER = os.environ.get("FAISCEAU_TEST_PG", "host=127.0.0.1 port=5432 dbname=test")
 PG_URL = os.environ.get("FAISCEAU_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
@@ -71,6 +72,16 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         return Settings(home=home, database_url=None)
     url = request.getfixturevalue("pg_schema_url")
     return Settings(home=home, database_url=url)
+
+
+@pytest.fixture
+def opened(store_settings: Settings) -> Iterator[Store]:
+    """A fresh store of each kind, opened (and migrated), disposed afterwards."""
+    store = open_store(store_settings)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 @pytest.fixture

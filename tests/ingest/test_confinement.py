@@ -5,27 +5,17 @@ rest of its chunk goes in, and reading the file again once the cause is fixed re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from faisceau.config import Settings
 from faisceau.ingest import pipeline
 from faisceau.ingest.pipeline import Ingestor
-from faisceau.store import Store, bulk, open_store
+from faisceau.store import Store, bulk
 from faisceau.store.schema import ad, quarantine
-
-
-@pytest.fixture
-def opened(store_settings: Settings) -> Iterator[Store]:
-    store = open_store(store_settings)
-    try:
-        yield store
-    finally:
-        store.dispose()
 
 
 def _file(tmp_path: Path, titles: list[str]) -> Path:

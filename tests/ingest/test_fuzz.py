@@ -12,7 +12,6 @@ import gzip
 import json
 import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -126,15 +125,6 @@ def _check_store(store: Store, batch: Batch) -> None:
     located = {(Path(e.path).name, e.line) for e in entries}
     assert located == batch.bad | {(name, 0) for name in batch.cut}
     assert all(e.resolved_at is None and "\x00" not in e.raw for e in entries)
-
-
-@pytest.fixture
-def opened(store_settings: Settings) -> Iterator[Store]:
-    store = open_store(store_settings)
-    try:
-        yield store
-    finally:
-        store.dispose()
 
 
 @settings(max_examples=30, deadline=None,
