@@ -12,7 +12,6 @@ writing them lets each test set exactly the change it is about.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import pytest
 from sqlalchemy import Connection, event, func, select
 from sqlalchemy.exc import DBAPIError
 
-from faisceau.config import Settings
 from faisceau.ingest.pipeline import Ingestor
 from faisceau.score import review
 from faisceau.score.review import (
@@ -35,7 +33,7 @@ from faisceau.score.review import (
 )
 from faisceau.score.run import detect_and_score
 from faisceau.score.settings import load_settings as load_score_settings
-from faisceau.store import Store, open_store
+from faisceau.store import Store
 from faisceau.store.schema import network, network_event, network_score, review_decision
 
 RULE = ReviewSettings(min_new_ads=3, min_growth=0.5, min_risk_rise=0.1)
@@ -43,12 +41,8 @@ T0 = datetime(2026, 3, 1, 9, 0)
 
 
 @pytest.fixture
-def store(store_settings: Settings) -> Iterator[Store]:
-    store = open_store(store_settings)
-    try:
-        yield store
-    finally:
-        store.dispose()
+def store(opened: Store) -> Store:
+    return opened
 
 
 def _network(conn: Connection, network_id: str, *, status: str = "active") -> None:
