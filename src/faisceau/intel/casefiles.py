@@ -35,7 +35,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from followthemoney import model
@@ -253,29 +253,32 @@ class _Discarded(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-def _decoded(reader: FileReader) -> Iterator[tuple[int, str | None, str]]:
-    """The lines of a file as (line, text or None, why it is None): each line decoded on
-    its own (a byte that is not UTF-8 costs its line only), its end of line and a leading
-    byte-order mark taken off (editors write one at the start of a file, and files joined
-    with ``cat`` carry it mid-file)."""
+class _Line(NamedTuple):
+    """A line of a file: its text, or None with the reason and the raw text shown."""
+
+    number: int
+    text: str | None
+    reason: str = ""
+    raw: str = ""
+
+
+def _decoded(reader: FileReader) -> Iterator[_Line]:
+    """The lines of a file, each decoded on its own (a byte that is not UTF-8 costs its line
+    only), its end of line and a leading byte-order mark taken off (editors write one at the
+    start of a file, and files joined with ``cat`` carry it mid-file)."""
     limit = reader.limits.max_line_bytes
     for number, raw in reader.lines():
         if raw is None:
-            yield number, None, f"ligne de plus de {limit} octets"
+            yield _Line(number, None, f"ligne de plus de {limit} octets")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            yield number, None, (f"encodage invalide (UTF-8 attendu) : octet {error.start + 1} "
-                                 f"de la ligne\x1f{raw.decode('utf-8', 'backslashreplace')}")
+            yield _Line(number, None, "encodage invalide (UTF-8 attendu) : octet "
+                        f"{error.start + 1} de la ligne",
+                        raw.decode("utf-8", "backslashreplace").rstrip("\r\n"))
             continue
-        yield number, text.rstrip("\r\n").removeprefix(BOM), ""
-
-
-def _undecoded(why: str) -> tuple[str, str]:
-    """(reason, raw) of a line ``_decoded`` could not give."""
-    reason, _, raw = why.partition("\x1f")
-    return reason, raw.rstrip("\r\n")
+        yield _Line(number, text.rstrip("\r\n").removeprefix(BOM))
 
 
 def _parse_record(text: str) -> list[str] | str:
@@ -292,14 +295,12 @@ def _parse_record(text: str) -> list[str] | str:
         return f"ligne CSV illisible : {error}"
 
 
-def _csv_records(lines: Iterator[tuple[int, str | None, str]]
-                 ) -> Iterator[tuple[int, list[str] | str, str]]:
+def _csv_records(lines: Iterator[_Line]) -> Iterator[tuple[int, list[str] | str, str]]:
     """(line, cells or why the line was set aside, raw text) for each line that is not
     blank. One line is one record: a quote left open costs its line, where ``csv`` alone
     would read every row after it, to the end of the file, as one cell."""
-    for number, line, why in lines:
+    for number, line, reason, raw in lines:
         if line is None:
-            reason, raw = _undecoded(why)
             yield number, reason, raw
         elif line.strip():
             yield number, _parse_record(line), line
@@ -401,9 +402,8 @@ def read_ftm(path: Path, reader: FileReader | None = None) -> Iterator[Read]:
     checks are ``exchange.check_ftm_line``'s (the same as ``faisceau`` applies to any FtM
     file it reads). The file is read by ``reader``, as in ``read_csv``."""
     reader = _open_reader(path, reader)
-    for number, line, why in _decoded(reader):
+    for number, line, reason, raw in _decoded(reader):
         if line is None:
-            reason, raw = _undecoded(why)
             yield number, reason, raw
             continue
         if not line.strip():
