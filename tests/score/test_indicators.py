@@ -15,6 +15,7 @@ from faisceau.score.indicators import (
     ScoringInput,
     dense,
     evaluate,
+    first_shown_elsewhere,
     medians_of,
     price_medians,
 )
@@ -71,6 +72,9 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
         key_ads=ints([r[0] for r in key_rows]), key_ids=ints([r[1] for r in key_rows]),
         key_is_phone=np.asarray([k.startswith("phone:") for k in keys], dtype=np.bool_),
         image_ads=ints([r[0] for r in image_rows]), image_ids=ints([r[1] for r in image_rows]),
+        image_stolen=first_shown_elsewhere(ints([r[1] for r in image_rows]),
+                                           ints([ads[r[0]].network for r in image_rows]),
+                                           ints([ads[r[0]].day for r in image_rows])),
         version_ads=ints(list(range(len(ads)))),
         signatures=text_sim.as_matrix([b or empty for b in blobs], PERMUTATIONS),
         has_text=np.asarray([b is not None for b in blobs], dtype=np.bool_), bands=BANDS)
@@ -213,7 +217,8 @@ def test_contributions_add_up_to_the_change_from_the_base_risk() -> None:
     scores = combine(scoring_input(pimp_and_independent()), SETTINGS)
     factors = contribution_factors(scores, SETTINGS)
     for network in range(3):
-        fired = [i.weight for i in SETTINGS.indicators
+        # The weight each fired indicator carries there (none where a scam explains it).
+        fired = [float(scores.weights[i.name][network]) for i in SETTINGS.indicators
                  if scores.findings[i.name].fired[network]]
         parts = [w * factors[network] for w in fired]
         assert fired and math.fsum(parts) == pytest.approx(scores.risk[network] - scores.base)
@@ -272,3 +277,56 @@ def test_no_single_worker_is_flagged_on_folklore_or_origin_alone(cues: tuple[str
     # A guard on the catalogue: editing weights must keep these under the threshold.
     log_odds = SETTINGS.intercept + sum(SETTINGS.indicator(c).weight for c in cues)
     assert sigmoid(log_odds) < SETTINGS.trafficking_threshold
+
+
+def test_a_photo_shown_first_elsewhere_marks_the_thief_never_the_owner() -> None:
+    def ints(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)
+
+    # Photo 0: shown by network 0 on day 1, copied by network 1 on day 5 and network 2 on
+    # day 1 (the same day as the owner: no way to tell, not marked). Photo 1: network 1
+    # alone. Row of an ad without a network (-1): ignored.
+    stolen = first_shown_elsewhere(ints([0, 0, 0, 0, 1, 0]), ints([0, 1, 1, 2, 1, -1]),
+                                   ints([1, 5, 9, 1, 0, 0]))
+    assert stolen.tolist() == [False, True, True, False, False, False]
+
+
+def scam_operation(*, extra_cues: int = 0) -> list[Ad]:
+    """Three stolen identities under one messaging handle, paid in advance: photos that
+    three independent workers (networks 0-2) showed first."""
+    owners = [Ad(i, name=n, day=0, images=[f"photo-{n}"]) for i, n in
+              enumerate(("ana", "bea", "cora"))]
+    scam = [Ad(3, name=n, day=4, cues=int(Cue.SCAM_PAYMENT) | extra_cues,
+               keys=["handle:telegram:offers"], images=[f"photo-{n}"])
+            for n in ("ana", "bea", "cora")]
+    return owners + scam
+
+
+def test_a_scam_is_its_own_category_and_its_structure_is_not_trafficking() -> None:
+    scores = combine(scoring_input(scam_operation()), SETTINGS)
+    assert scores.scam is not None
+    assert scores.scam.tolist() == [False, False, False, True]
+    # One contact for three names, shared photos... all explained by the scam: no weight.
+    assert scores.findings["several_persons_per_contact"].fired[3]
+    assert scores.weights["several_persons_per_contact"][3] == 0.0
+    assert not scores.trafficking[3]
+    assert scores.risk[3] <= scores.base
+    # The owners of the photos are not marked as thieves.
+    assert not scores.findings["stolen_photos"].fired[:3].any()
+
+
+def test_a_scam_with_exploitation_beyond_the_scam_stays_suspected_of_trafficking() -> None:
+    beyond = int(Cue.THIRD_PERSON | Cue.TRUST | Cue.YOUTH | Cue.HOTEL_RENTAL)
+    scores = combine(scoring_input(scam_operation(extra_cues=beyond)), SETTINGS)
+    assert scores.scam is not None and scores.scam[3] and scores.trafficking[3]
+
+
+def test_one_weak_scam_marker_alone_is_no_scam() -> None:
+    # Photos shown first elsewhere, but a phone to call: not a scam (a reused photo).
+    reused = [Ad(0, name="ana", images=["p"]), Ad(1, name="eva", day=3, images=["p"])]
+    # A messaging handle only, own photos: a worker who prefers messages.
+    messages = [Ad(2, name="lia", keys=["handle:telegram:lia"], images=["q"])]
+    scores = combine(scoring_input(reused + messages), SETTINGS)
+    assert scores.findings["stolen_photos"].fired.tolist() == [False, True, False]
+    assert scores.findings["messaging_only"].fired.tolist() == [False, False, True]
+    assert scores.scam is not None and not scores.scam.any()

@@ -151,6 +151,30 @@ def test_exports_carry_risk_minor_suspicion_and_reasons(
             assert set(reason) >= {"indicator", "contribution", "evidence"}
             assert all(refs[r] == network["network_id"] for r in reason["evidence"])
 
+    # Scams are their own category (the contract's scam_suspected), with their own reasons,
+    # and a scam is not taken for exploitation.
+    assert all(type(n["scam_suspected"]) is bool for n in networks.values())
+    truth = _truth(world)
+    scam_ads = [a for a in ads if truth[f"{a['source']}:{a['ad_id']}"]["controller_kind"]
+                == "scam"]
+    in_scam = [networks[a["network_id"]]["scam_suspected"] for a in scam_ads]
+    as_trafficking = [networks[a["network_id"]]["trafficking_suspected"] for a in scam_ads]
+    assert scam_ads and sum(in_scam) >= 0.9 * len(scam_ads)
+    assert sum(as_trafficking) <= 0.05 * len(scam_ads)
+    scams = [n for n in networks.values() if n["scam_suspected"]]
+    for network in scams:
+        assert network["scam_reasons"]
+        for reason in network["scam_reasons"]:
+            assert all(refs[r] == network["network_id"] for r in reason["evidence"])
+    # The queue shows them apart.
+    listed = run_faisceau(["queue", "--only", "scam", "--all", "--limit", "500", "--json"],
+                          store_env)
+    entries = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert entries and all(e["scam_suspected"] for e in entries)
+    assert {e["network_id"] for e in entries} <= {n["network_id"] for n in scams}
+    refused = run_faisceau(["queue", "--only", "nothing"], store_env, check=False)
+    assert refused.returncode != 0 and "catégorie inconnue" in refused.stderr
+
 
 def test_inspection_shows_a_network_reasons_and_the_words_read_in_its_ads(
         world: Path, store_settings: Settings) -> None:

@@ -193,6 +193,29 @@ def test_a_post_without_the_csrf_token_is_refused(embedded: Store) -> None:
 # --- The queue, decisions, the network page ------------------------------------------------
 
 
+def test_the_queue_shows_one_category_at_a_time(scored: Store) -> None:
+    with client(scored) as web:
+        login(web, "alice")
+        every = web.get("/api/file", params={"tous": 1, "limite": 500}).json()["entries"]
+        scams = web.get("/api/file", params={"tous": 1, "limite": 500,
+                                             "categorie": "arnaque"}).json()["entries"]
+        trafficking = web.get("/api/file", params={"tous": 1, "limite": 500,
+                                                   "categorie": "traite"}).json()["entries"]
+        assert scams and trafficking
+        assert {e["network_id"] for e in scams} == {
+            e["network_id"] for e in every if e["scam_suspected"]}
+        assert all(e["trafficking_suspected"] for e in trafficking)
+        assert web.get("/api/file", params={"categorie": "autre"}).status_code == 422
+        page = web.get("/file", params={"categorie": "arnaque", "tous": 1, "limite": 500})
+        assert page.status_code == 200 and "escroquerie suspectée" in page.text
+        assert all(e["network_id"] in page.text for e in scams)
+        # A scam network's page gives the scam's reasons apart, and says which indicators
+        # the scam explains (they do not count toward trafficking).
+        shown = web.get(f"/reseaux/{scams[0]['network_id']}").text
+        assert "<h3>Escroquerie suspectée</h3>" in shown
+        assert "expliqué par l&#39;escroquerie" in shown or "expliqué par l'escroquerie" in shown
+
+
 def test_a_decision_through_the_form_is_recorded_like_on_the_command_line(
         scored: Store) -> None:
     with client(scored) as web:

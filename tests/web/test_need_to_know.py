@@ -427,3 +427,22 @@ def test_a_hidden_record_and_a_missing_one_run_the_same_statements(world: Store,
             assert ran_hidden == ran_missing, (hidden, missing)
             assert paris.get(hidden).text.replace(hidden_id, "X") == \
                 paris.get(missing).text.replace(missing_id, "X"), hidden
+
+
+def test_every_list_of_reasons_shows_only_the_evidence_the_viewer_may_see() -> None:
+    """Scam reasons (issue 15) and any list of reasons added later are filtered as the
+    risk and minor reasons are: by name, not by a list someone must remember to extend."""
+    from faisceau.share.access import AdScope
+    from faisceau.web.api import _score_for
+
+    def reason(*refs: str) -> dict[str, Any]:
+        return {"indicator": "x", "label": "x", "evidence": list(refs),
+                "evidence_total": len(refs)}
+
+    score = {"risk": 0.1, "reasons": [reason("s:1", "s:2")], "minor_reasons": [],
+             "scam_reasons": [reason("s:2", "s:3")], "future_reasons": [reason("s:2")]}
+    shown = _score_for(score, AdScope(default=True, refs={"s:2": False}))
+    assert shown is not None
+    assert "s:2" not in json.dumps(shown)
+    assert shown["scam_reasons"] == [{**reason("s:3")}]
+    assert shown["future_reasons"][0]["evidence_total"] == 0

@@ -554,7 +554,8 @@ def print_queue(entries: list[QueueEntry], *, include_decided: bool) -> None:
     for e in entries:
         reasons = "\n".join(f"{short.get(r.indicator, r.label)}\u00a0{_signed(r.contribution)}"
                              for r in e.reasons) or "aucun indicateur"
-        size = f"{e.ads}, mineur suspecté" if e.minor_suspected else str(e.ads)
+        size = ", ".join([str(e.ads), *(["mineur suspecté"] if e.minor_suspected else []),
+                          *(["escroquerie suspectée"] if e.scam_suspected else [])])
         table.add_row(str(e.rank), e.network_id, french_risk(e.risk), size, Text(reasons),
                       Text(_status_text(e)))
     out.print(table)
@@ -568,13 +569,16 @@ def queue_list(
         "--all", help="Also the networks already decided on, with their latest decision.")]
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, for scripts.")] = False,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="One category: trafficking, scam (fake ads defrauding clients) or "
+                       "minor.")] = None,
 ) -> None:
     """The networks to review, highest risk first, with their main reasons: those never
     decided on, and those dismissed that changed materially since."""
     if ctx.invoked_subcommand is not None:
         return
     with user_errors(), review_errors(), opened_store() as store, store.begin() as conn:
-        entries = queue(conn, limit=limit, include_decided=include_decided)
+        entries = queue(conn, limit=limit, include_decided=include_decided, only=only)
     if as_json:
         for entry in entries:
             sys.stdout.write(jsonout.text(entry.to_dict()) + "\n")

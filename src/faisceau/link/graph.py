@@ -259,16 +259,15 @@ def _stock_buckets(bucket_id: Ints, ads: Ints, data: LinkInput, limit: int
     return stock
 
 
-def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
-                 ) -> tuple[Ints, Ints, Ints, Ints]:
-    """Group pairs showing the same photo (exact, or perceptual hash within the threshold),
-    and one ad of each; photos shown by many groups are stock and do not count."""
-    empty = np.empty(0, dtype=np.int64)
+def photos(data: LinkInput, settings: LinkSettings) -> Ints:
+    """Per image row, its photo: rows with the same exact hash, or perceptual hashes within
+    ``max_phash_distance`` (directly or through others), are one photo re-encoded, resized
+    or cropped. Numbered 0..k-1."""
     if len(data.image_ads) == 0:
-        return empty, empty, empty, empty
-    # Photos: image rows joined to their exact hash and perceptual hash, and perceptual
-    # hashes to their near neighbours (an exact 16-bit band in common, then the full
-    # Hamming distance; a distance of 3 or less always shares a band).
+        return np.empty(0, dtype=np.int64)
+    # Image rows joined to their exact hash and perceptual hash, and perceptual hashes to
+    # their near neighbours (an exact 16-bit band in common, then the full Hamming
+    # distance; a distance of 3 or less always shares a band).
     rows = len(data.image_exact)
     n_exact = int(data.image_exact.max()) + 1
     has_phash = data.image_phash != -1
@@ -288,7 +287,22 @@ def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
             right_parts.append(phash_node + b[near])
     nodes = rows + n_exact + len(unsigned)
     left, right = np.concatenate(left_parts), np.concatenate(right_parts)
-    photo = _components(nodes, left, right)[:rows]
+    return _distinct_ids(_components(nodes, left, right)[:rows])
+
+
+def _distinct_ids(values: Ints) -> Ints:
+    """Values renumbered 0..k-1 in sorted order."""
+    return np.searchsorted(_distinct(values), values).astype(np.int64)
+
+
+def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
+                 ) -> tuple[Ints, Ints, Ints, Ints]:
+    """Group pairs showing the same photo (``photos``), and one ad of each; photos shown
+    by many groups are stock and do not count."""
+    empty = np.empty(0, dtype=np.int64)
+    if len(data.image_ads) == 0:
+        return empty, empty, empty, empty
+    photo = photos(data, settings)
     group = groups[data.image_ads]
     order = np.lexsort((data.image_ads, group, photo))
     photo, group, ad = photo[order], group[order], data.image_ads[order]

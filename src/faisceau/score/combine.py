@@ -6,6 +6,11 @@ change from the base risk ``σ(intercept)`` that its weight is of the summed wei
 that the contributions of a network's reasons add up to ``risk − base`` and carry the sign
 of their weight (an indicator that points away from trafficking lowers the risk).
 
+Scams are their own category: a network whose scam markers weigh at least the ``[scam]``
+threshold is suspected of being a scam, and there the indicators a scam explains by
+itself (one contact for several stolen identities, one script...) weigh nothing toward
+trafficking: it is suspected of trafficking only on what remains.
+
 An ad is suspected of showing a minor when its stated age is under 18, or at the legal
 limit (18 to ``limit_age_max``) together with youth cues in the ad or a network suspected
 of trafficking. A network is suspected when one of its ads is.
@@ -40,13 +45,32 @@ class Scores:
     minor_why: Ints  # per ad: 0 none, 1 stated under 18, 2 youth cues, 3 suspected network
     findings: dict[str, Finding] = field(default_factory=dict)
     base: float = 0.0
+    scam: Bools | None = None  # per network
+    # Per indicator, per network: the weight it carries there (0 where it did not fire, or
+    # where a scam explains it).
+    weights: dict[str, Floats] = field(default_factory=dict)
+
+
+def scam_suspected(findings: dict[str, Finding], settings: ScoreSettings,
+                   networks: int) -> Bools:
+    """Per network, whether its scam markers weigh at least the scam threshold."""
+    points = np.zeros(networks)
+    for name, weight in settings.scam_markers:
+        points += weight * findings[name].fired
+    return points >= settings.scam_threshold
 
 
 def combine(data: ScoringInput, settings: ScoreSettings) -> Scores:
     findings = {i.name: evaluate(data, i) for i in settings.indicators}
+    scam = scam_suspected(findings, settings, data.networks)
     log_odds = np.full(data.networks, settings.intercept)
+    weights: dict[str, Floats] = {}
     for indicator in settings.indicators:
-        log_odds += indicator.weight * findings[indicator.name].fired
+        carried = findings[indicator.name].fired.astype(np.float64)
+        if indicator.name in settings.scam_explained:
+            carried[scam] = 0.0
+        weights[indicator.name] = indicator.weight * carried
+        log_odds += weights[indicator.name]
     risk = sigmoid(log_odds)
     trafficking = risk >= settings.trafficking_threshold
 
@@ -61,16 +85,16 @@ def combine(data: ScoringInput, settings: ScoreSettings) -> Scores:
     ad_minor = why > 0
     minor = np.bincount(data.network, weights=ad_minor, minlength=data.networks) > 0
     return Scores(risk, trafficking, minor, ad_minor, why, findings,
-                  float(sigmoid(settings.intercept)))
+                  float(sigmoid(settings.intercept)), scam, weights)
 
 
 def contribution_factors(scores: Scores, settings: ScoreSettings) -> Floats:
-    """Per network, what each fired weight is multiplied by to give its contribution:
-    ``(risk − base) / Σ fired weights`` (0 when nothing fired or the weights cancel), so
+    """Per network, what each carried weight is multiplied by to give its contribution:
+    ``(risk − base) / Σ carried weights`` (0 when nothing fired or the weights cancel), so
     that contributions add up to ``risk − base`` (see the module docstring)."""
     summed = np.zeros(len(scores.risk))
     for indicator in settings.indicators:
-        summed += indicator.weight * scores.findings[indicator.name].fired
+        summed += scores.weights[indicator.name]
     return np.divide(scores.risk - scores.base, summed, out=np.zeros(len(summed)),
                      where=summed != 0)
 

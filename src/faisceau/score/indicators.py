@@ -50,9 +50,11 @@ class ScoringInput:
     key_ads: Ints
     key_ids: Ints
     key_is_phone: Bools
-    # Photos: (ad position, dense image id).
+    # Photos: (ad position, dense image id), and whether another network showed that
+    # photo first (``first_shown_elsewhere``).
     image_ads: Ints
     image_ids: Ints
+    image_stolen: Bools
     # Texts: per version, its ad position and MinHash signature (link features).
     version_ads: Ints
     signatures: text_sim.SignatureArray
@@ -132,6 +134,41 @@ def _shared_among_persons(data: ScoringInput, rows_ad: Ints, rows_thing: Ints,
     evidence[rows_ad[flagged_rows]] = True
     count = _max_per(data.network[rows_ad], persons[combo], data.networks)
     return Finding(count >= min_persons, count, evidence)
+
+
+def first_shown_elsewhere(photo: Ints, network: Ints, day: Ints) -> Bools:
+    """Per image row (parallel arrays: its photo, its ad's network, its ad's first day),
+    whether another network showed the same photo strictly earlier. The network that
+    showed a photo first is never marked: a stolen photo marks the thief, not the owner.
+    Rows of ads without a network (-1) are ignored and never marked."""
+    out = np.zeros(len(photo), dtype=np.bool_)
+    rows = np.flatnonzero(network >= 0)
+    if len(rows) == 0:
+        return out
+    photos = int(photo.max()) + 1
+    first_of_photo = np.full(photos, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_of_photo, photo[rows], day[rows])
+    pair = _pair(photo[rows], network[rows])
+    first_of_pair = np.full(int(pair.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_of_pair, pair, day[rows])
+    out[rows] = first_of_pair[pair] > first_of_photo[photo[rows]]
+    return out
+
+
+def stolen_photo_ads(data: ScoringInput) -> Bools:
+    """Ads showing a photo that another network showed first."""
+    shown = np.zeros(data.ads, dtype=np.bool_)
+    shown[data.image_ads[data.image_stolen]] = True
+    return shown
+
+
+def messaging_only_ads(data: ScoringInput) -> Bools:
+    """Ads reachable through a messaging handle or an e-mail only: some contact, no phone."""
+    contact = np.zeros(data.ads, dtype=np.bool_)
+    phone = np.zeros(data.ads, dtype=np.bool_)
+    contact[data.key_ads] = True
+    phone[data.key_ads[data.key_is_phone[data.key_ids]]] = True
+    return contact & ~phone
 
 
 def several_persons_per_contact(data: ScoringInput, indicator: Indicator) -> Finding:
@@ -265,6 +302,12 @@ AD_CUES: dict[str, Cue] = {
     "scam_payment": Cue.SCAM_PAYMENT,
 }
 
+# Ad-level indicators read from the structure rather than the text.
+AD_FUNCTIONS: dict[str, Callable[[ScoringInput], Bools]] = {
+    "stolen_photos": stolen_photo_ads,
+    "messaging_only": messaging_only_ads,
+}
+
 NETWORK_INDICATORS: dict[str, Callable[[ScoringInput, Indicator], Finding]] = {
     "several_persons_per_contact": several_persons_per_contact,
     "person_several_phones": person_several_phones,
@@ -288,6 +331,8 @@ def evaluate(data: ScoringInput, indicator: Indicator) -> Finding:
     """The finding of one indicator of the catalogue."""
     if indicator.name in NETWORK_INDICATORS:
         return NETWORK_INDICATORS[indicator.name](data, indicator)
+    if indicator.name in AD_FUNCTIONS:
+        return ad_level(data, indicator, AD_FUNCTIONS[indicator.name](data))
     if indicator.name == "low_price":
         return ad_level(data, indicator, low_price_ads(data, indicator))
     if indicator.name == "age_at_limit":

@@ -26,8 +26,9 @@ def network_score_detail(conn: Connection, network_id: str) -> dict[str, Any] | 
         return None
     reasons = orjson.loads(row.reasons)
     return {"risk": row.risk, "trafficking_suspected": bool(row.trafficking_suspected),
-            "minor_suspected": bool(row.minor_suspected), "reasons": reasons["risk"],
-            "minor_reasons": reasons["minor"],
+            "minor_suspected": bool(row.minor_suspected),
+            "scam_suspected": bool(row.scam_suspected), "reasons": reasons["risk"],
+            "minor_reasons": reasons["minor"], "scam_reasons": reasons.get("scam", []),
             "scored_at": iso_utc(row.scored_at)}
 
 

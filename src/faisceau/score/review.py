@@ -44,6 +44,11 @@ STATUSES = (NEW, RETURNED, *DECISIONS)
 # Shown by default: what still needs an analyst.
 OPEN_STATUSES = (NEW, RETURNED)
 TOP_REASONS = 3
+# The queue's categories: each keeps the networks its flag marks (a scam is another crime
+# than exploitation, reviewed apart so that it does not crowd the exploitation out).
+CATEGORIES = {"trafficking": network_score.c.trafficking_suspected,
+              "scam": network_score.c.scam_suspected,
+              "minor": network_score.c.minor_suspected}
 # Scores read per query: the queue pages through ``network_score`` by risk and stops as
 # soon as it has enough entries, so a national store is never read whole.
 PAGE = 200
@@ -151,12 +156,14 @@ class QueueEntry:
     changes: list[str] = field(default_factory=list)  # French; only when "returned"
     decision: Decision | None = None  # the latest
     earlier_decisions: list[Decision] = field(default_factory=list)  # on absorbed networks
+    scam_suspected: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank, "network_id": self.network_id, "risk": self.risk,
             "trafficking_suspected": self.trafficking_suspected,
-            "minor_suspected": self.minor_suspected, "ads": self.ads,
+            "minor_suspected": self.minor_suspected,
+            "scam_suspected": self.scam_suspected, "ads": self.ads,
             "scored_at": iso_utc(self.scored_at), "status": self.status,
             "reasons": [{"indicator": r.indicator, "label": r.label,
                          "contribution": r.contribution} for r in self.reasons],
@@ -371,7 +378,8 @@ def review_status(latest: Decision | None, now: Snapshot,
 # --- The queue -----------------------------------------------------------------------------
 
 
-def _page(conn: Connection, after: Any, size: int) -> Sequence[Any]:
+def _page(conn: Connection, after: Any, size: int, only: str | None = None
+          ) -> Sequence[Any]:
     """The next ``size`` scores of active networks after ``after``, by risk, then ads, then
     identifier, all descending (a total order, so that paging neither skips nor repeats a
     network)."""
@@ -381,12 +389,15 @@ def _page(conn: Connection, after: Any, size: int) -> Sequence[Any]:
                                         network.c.status == "active").exists()
     query = (select(network_score.c.network_id, network_score.c.risk,
                     network_score.c.trafficking_suspected, network_score.c.minor_suspected,
-                    network_score.c.ads, network_score.c.indicators, network_score.c.scored_at)
+                    network_score.c.scam_suspected, network_score.c.ads,
+                    network_score.c.indicators, network_score.c.scored_at)
              .where(active)
              # One direction throughout: the index (risk, ads, network_id) read backwards.
              .order_by(network_score.c.risk.desc(), network_score.c.ads.desc(),
                        network_score.c.network_id.desc())
              .limit(size))
+    if only is not None:
+        query = query.where(CATEGORIES[only].is_(True))
     if after is not None:
         risk, ads, network_id = after.risk, after.ads, after.network_id
         query = query.where(
@@ -423,17 +434,22 @@ def _reasons(conn: Connection, network_ids: list[str],
 
 
 def queue(conn: Connection, *, limit: int = 20, include_decided: bool = False,
-          settings: ReviewSettings | None = None) -> list[QueueEntry]:
+          only: str | None = None, settings: ReviewSettings | None = None
+          ) -> list[QueueEntry]:
     """The first ``limit`` networks to review, highest risk first (ties: more ads, then
     identifier). By default only networks never decided on or returned after a dismissal;
-    ``include_decided`` lists every scored active network with its latest decision."""
+    ``include_decided`` lists every scored active network with its latest decision;
+    ``only`` keeps one category (``CATEGORIES``: suspected of trafficking, of being a scam,
+    of showing a minor)."""
     if limit < 1:
         raise ReviewError("la limite doit être d'au moins 1")
+    if only is not None and only not in CATEGORIES:
+        raise ReviewError(f"catégorie inconnue : {only} (au choix : {', '.join(CATEGORIES)})")
     settings = settings or _shipped_settings()
     entries: list[QueueEntry] = []
     after = None
     while len(entries) < limit:
-        rows = _page(conn, after, max(PAGE, limit) if after is None else PAGE)
+        rows = _page(conn, after, max(PAGE, limit) if after is None else PAGE, only)
         if not rows:
             break
         latest = _latest_decisions(conn, [r.network_id for r in rows])
@@ -447,6 +463,7 @@ def queue(conn: Connection, *, limit: int = 20, include_decided: bool = False,
             entries.append(QueueEntry(
                 rank=len(entries) + 1, network_id=row.network_id, risk=now.risk,
                 trafficking_suspected=bool(row.trafficking_suspected),
+                scam_suspected=bool(row.scam_suspected),
                 minor_suspected=now.minor_suspected, ads=now.ads, scored_at=row.scored_at,
                 status=status, changes=changes, decision=decision))
             if len(entries) == limit:

@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from faisceau.link.detect import DetectSummary, Linked, detect
+from faisceau.link.graph import photos
 from faisceau.link.load import load_input
 from faisceau.link.settings import load_settings as load_link_settings
 from faisceau.score import features
@@ -34,15 +35,21 @@ from faisceau.score.combine import (
     evidence_by_network,
     minor_evidence,
 )
-from faisceau.score.indicators import ScoringInput, dense, medians_of, price_medians
+from faisceau.score.indicators import (
+    ScoringInput,
+    dense,
+    first_shown_elsewhere,
+    medians_of,
+    price_medians,
+)
 from faisceau.score.settings import ScoreSettings, load_settings
 from faisceau.store import Store, bulk
 from faisceau.store.schema import score_state
 
-NETWORK_COLUMNS = ("network_id", "risk", "trafficking_suspected", "minor_suspected", "ads",
-                   "indicators", "reasons", "scored_at")
+NETWORK_COLUMNS = ("network_id", "risk", "trafficking_suspected", "minor_suspected",
+                   "scam_suspected", "ads", "indicators", "reasons", "scored_at")
 AD_COLUMNS = ("ad_pk", "why")
-NO_REASONS = orjson.dumps({"risk": [], "minor": []}).decode()
+NO_REASONS = orjson.dumps({"risk": [], "minor": [], "scam": []}).decode()
 
 
 @dataclass
@@ -50,6 +57,7 @@ class ScoreSummary:
     new_versions: int = 0
     networks: int = 0
     suspected: int = 0  # networks suspected of trafficking
+    scam_networks: int = 0  # networks suspected of being scams
     minor_networks: int = 0
     minor_ads: int = 0
     networks_written: int = 0
@@ -266,6 +274,10 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
     departement[np.asarray([d is None for d in departements], dtype=np.bool_)] = -1
     median_hour, median_half = medians_of(_market(conn, settings), departements)
 
+    # Whether another network showed a photo first is a question about every network,
+    # not only those scored now.
+    stolen = first_shown_elsewhere(photos(data, linked.settings), labels[data.image_ads],
+                                   data.first_day[data.image_ads])
     key_rows = np.flatnonzero(keep[data.key_ads]).tolist()
     key_ids, key_names = _dense_strings([data.keys[r] for r in key_rows])
     image_rows = keep[data.image_ads]
@@ -279,6 +291,7 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
         key_is_phone=np.fromiter((k.startswith("phone:") for k in key_names),
                                  dtype=np.bool_, count=len(key_names)),
         image_ads=remap[data.image_ads[image_rows]], image_ids=data.image_exact[image_rows],
+        image_stolen=stolen[image_rows],
         version_ads=remap[data.version_ads[version_rows]],
         signatures=data.signatures[version_rows], has_text=data.has_text[version_rows],
         bands=linked.settings.bands)
@@ -314,18 +327,19 @@ def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
     for row, indicator in enumerate(settings.indicators):
         finding = scores.findings[indicator.name]
         fired[row] = np.where(finding.fired, finding.count, -1)
-    columns = ("SELECT network_id, risk, trafficking_suspected, minor_suspected, ads, "
-               "indicators FROM network_score")
+    columns = ("SELECT network_id, risk, trafficking_suspected, minor_suspected, "
+               "scam_suspected, ads, indicators FROM network_score")
     # Incremental: only the networks scored now, and those that were regrouped away.
     rows_before = (bulk.fetch_in(conn, columns, "network_id",
                                  sorted(set(network_ids) | subset.regrouped))
                    if incremental else bulk.fetch(conn, columns, ()))
-    previous = {str(r[0]): (float(r[1]), bool(r[2]), bool(r[3]), int(r[4]), str(r[5]))
-                for r in rows_before}
+    previous = {str(r[0]): (float(r[1]), bool(r[2]), bool(r[3]), bool(r[4]), int(r[5]),
+                            str(r[6])) for r in rows_before}
     indicators = _indicator_json(fired, [i.name for i in settings.indicators])
+    scam = scores.scam if scores.scam is not None else np.zeros(data.networks, np.bool_)
     current = dict(enumerate(zip(risks.tolist(), scores.trafficking.tolist(),
-                                 scores.minor.tolist(), sizes.tolist(), indicators,
-                                 strict=True)))
+                                 scores.minor.tolist(), scam.tolist(), sizes.tolist(),
+                                 indicators, strict=True)))
     changed = np.fromiter((previous.get(network_ids[label]) != values
                            for label, values in current.items()),
                           dtype=np.bool_, count=len(current))
@@ -353,12 +367,13 @@ def _write(conn: Connection, data: ScoringInput, subset: Subset, scores: Scores,
 def _count(conn: Connection, summary: ScoreSummary) -> None:
     """Store-wide figures after the pass (an incremental pass scores only a part). The
     scores of networks merged or emptied are deleted as they go: all those left are live."""
-    networks, suspected, minor = conn.exec_driver_sql(
+    networks, suspected, minor, scam = conn.exec_driver_sql(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN trafficking_suspected THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN minor_suspected THEN 1 ELSE 0 END), 0) FROM network_score"
+        "COALESCE(SUM(CASE WHEN minor_suspected THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN scam_suspected THEN 1 ELSE 0 END), 0) FROM network_score"
         ).one()
-    summary.networks, summary.suspected, summary.minor_networks = (
-        int(networks), int(suspected), int(minor))
+    summary.networks, summary.suspected, summary.minor_networks, summary.scam_networks = (
+        int(networks), int(suspected), int(minor), int(scam))
     summary.minor_ads = int(conn.exec_driver_sql("SELECT COUNT(*) FROM ad_minor").scalar_one())
 
 
@@ -376,14 +391,18 @@ def _save_state(conn: Connection, exists: bool, catalogue: str, detect_runs: int
 def _reasons(data: ScoringInput, subset: Subset, scores: Scores, settings: ScoreSettings,
              chosen: np.ndarray) -> dict[int, str]:
     """The reasons of the chosen networks, as JSON: per fired indicator its French sentence,
-    weight, contribution and evidence, largest contribution first; then why a minor is
-    suspected, if one is."""
+    weight, contribution and evidence, largest contribution first (an indicator a scam
+    explains carries no weight there, and says so); then why a minor is suspected, if one
+    is; then the scam markers of a network suspected of being a scam."""
     refs = subset.refs
     sizes = np.bincount(data.network, minlength=data.networks).tolist()
     limit = settings.max_evidence
-    out: dict[int, dict[str, Any]] = {int(label): {"risk": [], "minor": []}
+    out: dict[int, dict[str, Any]] = {int(label): {"risk": [], "minor": [], "scam": []}
                                       for label in np.flatnonzero(chosen).tolist()}
+    scam = scores.scam if scores.scam is not None else np.zeros(data.networks, np.bool_)
+    scam_list = scam.tolist()
     factor = contribution_factors(scores, settings).tolist()
+    markers = dict(settings.scam_markers)
     # Largest weight first is largest contribution first: one factor per network.
     for indicator in sorted(settings.indicators, key=lambda i: -abs(i.weight)):
         finding = scores.findings[indicator.name]
@@ -391,16 +410,29 @@ def _reasons(data: ScoringInput, subset: Subset, scores: Scores, settings: Score
         totals = np.bincount(data.network, weights=shown, minlength=data.networks).tolist()
         evidence = evidence_by_network(data, scores, indicator.name, chosen, limit)
         counts = finding.count.tolist()
+        carried = scores.weights[indicator.name].tolist()
+        explained = indicator.name in settings.scam_explained
         for label in np.flatnonzero(finding.fired & chosen).tolist():
-            out[label]["risk"].append({
+            reason = {
                 "indicator": indicator.name,
                 "label": describe(indicator, counts[label], sizes[label]),
-                "weight": indicator.weight,
-                "contribution": round(indicator.weight * factor[label], 4),
+                "weight": carried[label],
+                "contribution": round(carried[label] * factor[label], 4),
                 "count": counts[label],
                 "evidence": [refs[p] for p in evidence.get(label, ())],
                 "evidence_total": int(totals[label]),
-            })
+            }
+            if explained and scam_list[label] and indicator.weight:
+                reason["explained_by"] = "scam"
+            out[label]["risk"].append(reason)
+            if scam_list[label] and indicator.name in markers:
+                out[label]["scam"].append({
+                    "indicator": indicator.name,
+                    "label": describe(indicator, counts[label], sizes[label]),
+                    "weight": markers[indicator.name],
+                    "evidence": reason["evidence"],
+                    "evidence_total": reason["evidence_total"],
+                })
     for code, why in MINOR_WHY.items():
         shown = scores.minor_why == code
         totals = np.bincount(data.network[shown], minlength=data.networks)

@@ -38,6 +38,11 @@ class ScoreSettings:
     limit_age_max: int
     indicators: tuple[Indicator, ...]
     fingerprint: str = ""  # hash of the catalogue's text: scores made with another differ
+    # The scam category (section ``[scam]``): the markers and what each weighs, the total
+    # at which a network is suspected of being a scam, and the indicators a scam explains.
+    scam_markers: tuple[tuple[str, float], ...] = ()
+    scam_threshold: float = float("inf")
+    scam_explained: frozenset[str] = frozenset()
 
     def indicator(self, name: str) -> Indicator:
         for indicator in self.indicators:
@@ -72,6 +77,13 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
     threshold = float(raw["model"]["trafficking_threshold"])
     if not 0 < threshold < 1:
         raise ValueError("model.trafficking_threshold must lie in (0, 1)")
+    names = {i.name for i in indicators}
+    scam = raw.get("scam", {})
+    markers = tuple((str(k), float(v)) for k, v in scam.get("markers", {}).items())
+    explained = frozenset(str(n) for n in scam.get("explained", ()))
+    unknown = sorted(({k for k, _ in markers} | explained) - names)
+    if unknown:
+        raise ValueError(f"scam: unknown indicators {unknown}")
     return ScoreSettings(
         intercept=float(raw["model"]["intercept"]),
         trafficking_threshold=threshold,
@@ -79,4 +91,7 @@ def load_settings(path: Path | None = None) -> ScoreSettings:
         limit_age_max=limit_age_max,
         indicators=tuple(indicators),
         fingerprint=hashlib.sha256(text.encode()).hexdigest(),
+        scam_markers=markers,
+        scam_threshold=float(scam.get("threshold", float("inf"))),
+        scam_explained=explained,
     )

@@ -51,6 +51,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
@@ -291,10 +292,12 @@ network_score = Table(
     Column("risk", Float, nullable=False),
     Column("trafficking_suspected", Boolean, nullable=False),
     Column("minor_suspected", Boolean, nullable=False),
+    # Fake ads defrauding clients rather than exploitation (``[scam]`` of the catalogue).
+    Column("scam_suspected", Boolean, nullable=False, server_default=false()),
     Column("ads", Integer, nullable=False),
     # JSON object {indicator: count} of the indicators that fired.
     Column("indicators", Text, nullable=False),
-    # JSON object {"risk": [reason...], "minor": [reason...]}, each with its evidence.
+    # JSON object {"risk": [...], "minor": [...], "scam": [...]}: reasons with evidence.
     Column("reasons", Text, nullable=False),
     Column("scored_at", DateTime, nullable=False),  # when this score last changed
     # The queue's order (risk, then size, then id): a page is read straight off the index,

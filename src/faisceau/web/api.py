@@ -103,6 +103,7 @@ class QueueEntryOut(BaseModel):
     risk: float
     trafficking_suspected: bool
     minor_suspected: bool
+    scam_suspected: bool = False
     ads: int
     scored_at: str | None
     status: Literal["new", "returned", "investigate", "dismissed", "known"]
@@ -163,6 +164,7 @@ class ScoreReasonOut(BaseModel):
     label: str
     weight: float | None = None
     contribution: float | None = None
+    explained_by: str | None = Field(None, description="« scam » : expliqué par l'escroquerie")
     count: int | None = None
     evidence: list[str] = Field(default_factory=list, description="annonces source:identifiant")
     evidence_total: int | None = None
@@ -172,8 +174,10 @@ class ScoreOut(BaseModel):
     risk: float
     trafficking_suspected: bool
     minor_suspected: bool
+    scam_suspected: bool = False
     reasons: list[ScoreReasonOut]
     minor_reasons: list[ScoreReasonOut]
+    scam_reasons: list[ScoreReasonOut] = Field(default_factory=list)
     scored_at: str | None
 
 
@@ -249,9 +253,13 @@ def _uncached(_conn: Connection, _key: Any, compute: Any) -> Any:
     return compute()
 
 
+# The queue's categories as the web says them (``score.review.CATEGORIES``).
+QUEUE_CATEGORIES = {"traite": "trafficking", "arnaque": "scam", "mineur": "minor"}
+
+
 def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
-               include_decided: bool = False, cache: ReadCache | None = None
-               ) -> list[QueueEntry]:
+               include_decided: bool = False, cache: ReadCache | None = None,
+               only: str | None = None) -> list[QueueEntry]:
     """The review queue as this user may see it (each network's ads counted as the user
     sees them); the view is logged with the networks shown."""
     cached = cache.get if cache is not None else _uncached
@@ -259,8 +267,8 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
     def read(reading: Reading) -> list[QueueEntry]:
         conn = reading.conn
         entries: list[QueueEntry] = cached(
-            conn, ("queue", limit, include_decided),
-            lambda: queue(conn, limit=limit, include_decided=include_decided))
+            conn, ("queue", limit, include_decided, only),
+            lambda: queue(conn, limit=limit, include_decided=include_decided, only=only))
         ids = [e.network_id for e in entries]
         shown = set(visible_networks(conn, reading.viewer, reading.ads, ids))
         counts = visible_ad_counts(conn, reading.ads, {e.network_id: e.ads for e in entries})
@@ -274,7 +282,7 @@ def queue_view(store: Store, user: User, *, limit: int = QUEUE_LIMIT,
                    if any(d.network_id in hidden for d in e.earlier_decisions) else e
                    for e in entries]
         reading.detail = {"networks": [e.network_id for e in entries],
-                          "include_decided": include_decided}
+                          "include_decided": include_decided, "only": only}
         return entries
 
     return consult(store, user, "queue", "file", read)
@@ -318,7 +326,9 @@ def _score_for(score: dict[str, Any] | None, scope: AdScope) -> dict[str, Any] |
     if score is None or scope.unrestricted:
         return score
     out = dict(score)
-    for key in ("reasons", "minor_reasons"):
+    # Every list of reasons, whatever its name: a new kind of reason cannot show evidence
+    # the viewer may not see.
+    for key in [k for k in score if k.endswith("reasons")]:
         reasons = []
         for reason in score[key]:
             kept, total = shown_evidence(scope, reason.get("evidence", []),
@@ -442,11 +452,14 @@ def api_me(request: Request, user: CurrentUser) -> dict[str, Any]:
 
 @router.get("/file", response_model=QueueOut, summary="La file d'examen")
 def api_queue(request: Request, user: CurrentUser, limite: int = QUEUE_LIMIT,
-              tous: bool = False) -> dict[str, Any]:
+              tous: bool = False,
+              categorie: Literal["traite", "arnaque", "mineur"] | None = None,
+              ) -> dict[str, Any]:
     if not 1 <= limite <= MAX_QUEUE_LIMIT:
         raise HTTPException(400, f"limite entre 1 et {MAX_QUEUE_LIMIT}")
     entries = queue_view(store_of(request), user, limit=limite, include_decided=tous,
-                         cache=read_cache(request))
+                         cache=read_cache(request),
+                         only=QUEUE_CATEGORIES[categorie] if categorie else None)
     return {"entries": [e.to_dict() for e in entries]}
 
 

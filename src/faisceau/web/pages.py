@@ -25,6 +25,7 @@ from faisceau.share.accounts import (
 from faisceau.store.bulk import utc_now
 from faisceau.web.api import (
     MAX_QUEUE_LIMIT,
+    QUEUE_CATEGORIES,
     QUEUE_LIMIT,
     decide,
     decision_forms,
@@ -216,13 +217,16 @@ def password_change(request: Request, user: PageUser,
 
 @router.get("/file", response_class=HTMLResponse)
 def queue_page(request: Request, user: PageUser, tous: bool = False,
-               limite: int = QUEUE_LIMIT) -> Response:
+               limite: int = QUEUE_LIMIT, categorie: str | None = None) -> Response:
     limite = min(max(limite, 1), MAX_QUEUE_LIMIT)
+    categorie = categorie if categorie in QUEUE_CATEGORIES else None
     store = store_of(request)
     entries = queue_view(store, user, limit=limite, include_decided=tous,
-                         cache=read_cache(request))
+                         cache=read_cache(request),
+                         only=QUEUE_CATEGORIES[categorie] if categorie else None)
     forms = decision_forms(store, user, [e.network_id for e in entries])
     return render(request, "file.html", {"entries": [e.to_dict() for e in entries], "tous": tous,
+                                         "categorie": categorie,
                                          "may_decide": any(forms.values()),
                                          "forms": forms}, user=user)
 
