@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from faisceau.link import text as text_sim
+from faisceau.normalise.ad import name_key as folded_name
 from faisceau.score.combine import combine, contribution_factors, sigmoid
 from faisceau.score.cues import Cue
+from faisceau.score.features import mentions, name_key
 from faisceau.score.indicators import (
     ScoringInput,
     dense,
@@ -55,6 +57,14 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
     def ints(values: list[int]) -> np.ndarray:
         return np.asarray(values, dtype=np.int64)
 
+    # What featurisation keeps of each text (its capitalised words), read back as scoring
+    # does: the words that are pseudonyms of the data.
+    key_of = {name_key(folded_name(n)): i for n, i in names.items()}
+    said = [(p, key_of[k]) for p, a in enumerate(ads)
+            for k in np.frombuffer(mentions(a.text, name_key(folded_name(a.name))
+                                            if a.name else None) or b"", dtype="<i8").tolist()
+            if k in key_of]
+
     departements = [a.departement for a in ads]
     histogram = [(a.departement or "", minutes, price, 1) for a in ads
                  for minutes, price in ((60, a.hour), (30, a.half)) if price > 0]
@@ -77,7 +87,8 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
                                            ints([ads[r[0]].day for r in image_rows])),
         version_ads=ints(list(range(len(ads)))),
         signatures=text_sim.as_matrix([b or empty for b in blobs], PERMUTATIONS),
-        has_text=np.asarray([b is not None for b in blobs], dtype=np.bool_), bands=BANDS)
+        has_text=np.asarray([b is not None for b in blobs], dtype=np.bool_), bands=BANDS,
+        mention_ads=ints([r[0] for r in said]), mention_names=ints([r[1] for r in said]))
 
 
 def finding(ads: list[Ad], name: str) -> tuple[list[bool], list[int], list[bool]]:
@@ -141,9 +152,33 @@ def test_templated_texts_need_the_same_template_under_several_persons() -> None:
 
 def test_shared_photos_across_persons() -> None:
     ads = [Ad(0, name="nina", images=["p1"]), Ad(0, name="jade", images=["p1"]),
-           Ad(1, images=["p2"]), Ad(1, images=["p2"])]
+           Ad(0, name="inès", images=["p1"]),  # a stock photo of three persons
+           Ad(1, images=["p2"]), Ad(1, images=["p2"]),
+           Ad(2, name="lina", age=21, images=["p3"]), Ad(2, name="sara", age=27, images=["p3"])]
     fired, _, _ = finding(ads, "shared_photos")
-    assert fired == [True, False]
+    assert fired == [True, False, True]
+
+
+def test_one_person_under_two_names_counts_once() -> None:
+    # Her own photos and number under two names, the same age: one person.
+    two_names = [Ad(0, name="lola", images=["own"]), Ad(0, name="nina", images=["own"])]
+    # Her text says her name under another pseudonym ("je suis Lola" as "Nina").
+    says = [Ad(1, name="maya", keys=["phone:+33601"], text="Bonjour je suis Clara"),
+            Ad(1, name="clara", keys=["phone:+33601"])]
+    # Two persons: one number, different ages despite one shared photo; and two others
+    # whose only common photo is the stock photo of three.
+    two = [Ad(2, name="jade", age=21, images=["x"], keys=["phone:+33602"]),
+           Ad(2, name="inès", age=26, images=["x"], keys=["phone:+33602"])]
+    stock = [Ad(3, name=n, images=["stock"], keys=["phone:+33603"])
+             for n in ("ana", "bea", "cora")]
+    data = scoring_input(two_names + says + two + stock)
+    person = data.person.tolist()
+    assert person[0] == person[1]
+    assert person[2] == person[3]
+    assert person[4] != person[5]
+    assert len(set(person[6:9])) == 3
+    fired, count, _ = finding(two_names + says + two + stock, "several_persons_per_contact")
+    assert fired == [False, False, True, True] and count[2:] == [2, 3]
 
 
 def test_low_prices_are_measured_against_the_local_median_for_the_same_length() -> None:

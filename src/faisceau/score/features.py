@@ -1,4 +1,6 @@
-"""Per ad version, what scoring reads: its cues, pseudonym, stated age, place and prices.
+"""Per ad version, what scoring reads: its cues, pseudonym, stated age, place, prices, and
+the capitalised words of its text (``mentions``: a text often says the person's name, which
+tells one person under two pseudonyms from two persons).
 
 Computed once per version, from the batches of new versions that linking reads anyway
 (``featurise``, a ``link.features.Featuriser``): the text cues of a whole batch at once
@@ -9,20 +11,28 @@ row per version in ``score_features``. A new day of ads costs its own versions.
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Connection
 
 from faisceau.link.features import VersionBatch, read_batches, stable_key
 
 __all__ = ["VersionBatch", "compute_new", "featurise"]
+from faisceau.normalise.ad import name_key as folded_name
 from faisceau.score.cues import FREE_TEXT_FIELDS, ORIGIN_BIT, contact_cues, lexicon
 from faisceau.store import bulk
 
 COLUMNS = ("version_id", "ad_pk", "cues", "name_key", "stated_age", "departement",
-           "price_hour", "price_half")
+           "price_hour", "price_half", "mentions")
+# Words of two letters or more (no digits), of which those starting with a capital are
+# kept: names, places, sentence openings. Only the first few are kept: a name is said
+# early, and the column stays narrow.
+WORD = re.compile(r"[^\W\d_]{2,}")
+MAX_MENTIONS = 8
 # The normalised values scoring reads; the rest of ``ad_value`` is not fetched.
 VALUE_KINDS = frozenset({"phone", "email", "origin", "price", "name"})
 
@@ -82,6 +92,23 @@ def _euros(value: str) -> int | None:
         return None
 
 
+def mentions(text: str, own: int | None) -> bytes | None:
+    """The keys (as ``name_key`` makes them) of the first capitalised words of ``text``,
+    other than the ad's own pseudonym ``own``, distinct, as little-endian int64 bytes;
+    None when there are none."""
+    keys: list[int] = []
+    for match in WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper():
+            continue
+        key = name_key(folded_name(word))
+        if key is not None and key != own and key not in keys:
+            keys.append(key)
+            if len(keys) == MAX_MENTIONS:
+                break
+    return np.asarray(keys, dtype="<i8").tobytes() if keys else None
+
+
 def featurise(conn: Connection, batch: VersionBatch) -> None:
     """Store the scoring features of one batch of new versions (see ``link.features``)."""
     per_version = _per_version(batch.values)
@@ -89,11 +116,12 @@ def featurise(conn: Connection, batch: VersionBatch) -> None:
     text_cues = lexicon().find_many(texts).tolist()
     none = (0, None, None, None)
     out: list[tuple[Any, ...]] = []
-    for (version_id, ad_pk, _t, _b, age, _commune, departement), mask in zip(
-            batch.versions, text_cues, strict=True):
+    for (version_id, ad_pk, _t, _b, age, _commune, departement), mask, text in zip(
+            batch.versions, text_cues, texts, strict=True):
         cues, name, hour, half = per_version.get(version_id, none)
-        out.append((version_id, ad_pk, mask | cues, name_key(name), age, departement,
-                    hour, half))
+        own = name_key(name)
+        out.append((version_id, ad_pk, mask | cues, own, age, departement, hour, half,
+                    mentions(text, own)))
     bulk.insert_rows(conn, "score_features", COLUMNS, out)
     _count_prices(conn, out)
 

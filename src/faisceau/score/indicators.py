@@ -13,11 +13,14 @@ national month is scored in a fraction of a second: no loop visits the ads one b
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from faisceau.link import text as text_sim
 from faisceau.score.cues import Cue
@@ -60,19 +63,90 @@ class ScoringInput:
     signatures: text_sim.SignatureArray
     has_text: Bools
     bands: int
+    # Capitalised words of each ad's text that are pseudonyms of the data: (ad position,
+    # name id as in ``name``).
+    mention_ads: Ints = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    mention_names: Ints = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def ads(self) -> int:
         return len(self.network)
 
     @functools.cached_property
+    def person(self) -> Ints:
+        """Per ad, the person it presents (``persons``), -1 when it gives no name."""
+        return persons(self)
+
+    @functools.cached_property
     def multi_person(self) -> Bools:
-        """Per ad, whether its network shows two pseudonyms or more: only those can share
+        """Per ad, whether its network shows two persons or more: only those can share
         anything among persons, and they are a small part of all ads (computed once for
         the indicators that need it)."""
-        named = self.name >= 0
-        persons = _distinct_per(self.network[named], self.name[named], self.networks)
-        return persons[self.network] >= 2
+        named = self.person >= 0
+        count = _distinct_per(self.network[named], self.person[named], self.networks)
+        return count[self.network] >= 2
+
+
+def persons(data: ScoringInput) -> Ints:
+    """Per ad, its person: the pseudonyms of a network that are one person under two names
+    count once. Two pseudonyms of one network are one person, when their stated ages agree
+    (one age in common, or no age given), if
+
+    - the ads under one say the other in their text ("Bonjour, je suis Lola" under the
+      name "Nina"), or
+    - they show the same photo (perceptual) and no other pseudonym of the network shows
+      it: a network's stock photos, shown for several persons, never join them.
+
+    Person numbers are dense over (network, pseudonym) groups; -1 for ads without a name."""
+    out = np.full(data.ads, -1, dtype=np.int64)
+    named = np.flatnonzero(data.name >= 0)
+    if len(named) == 0:
+        return out
+    packed = (data.network[named] << 32) | data.name[named]
+    persona_keys = np.unique(packed)
+    persona = np.full(data.ads, -1, dtype=np.int64)
+    persona[named] = np.searchsorted(persona_keys, packed)
+    count = len(persona_keys)
+    left: list[int] = []
+    right: list[int] = []
+    # The ads of one pseudonym that say another pseudonym of the same network.
+    says = persona[data.mention_ads] >= 0
+    m_ads, m_names = data.mention_ads[says], data.mention_names[says]
+    target = (data.network[m_ads] << 32) | m_names
+    where = np.minimum(np.searchsorted(persona_keys, target), count - 1)
+    found = persona_keys[where] == target
+    pairs = np.unique(np.stack([persona[m_ads[found]], where[found]], axis=1), axis=0) \
+        if found.any() else np.empty((0, 2), dtype=np.int64)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    left += pairs[:, 0].tolist()
+    right += pairs[:, 1].tolist()
+    # Photos shown under exactly two pseudonyms of one network.
+    shown = persona[data.image_ads] >= 0
+    rows = np.unique(np.stack([data.network[data.image_ads[shown]], data.image_ids[shown],
+                               persona[data.image_ads[shown]]], axis=1), axis=0)
+    if len(rows):
+        photo = _pair(rows[:, 0], rows[:, 1])
+        per_photo = np.bincount(photo)
+        two = np.flatnonzero(per_photo[photo] == 2)  # rows in pairs, sorted by photo
+        left += rows[two[0::2], 2].tolist()
+        right += rows[two[1::2], 2].tolist()
+    if not left:
+        out[named] = persona[named]
+        return out
+    ages: dict[int, set[int]] = defaultdict(set)
+    wanted = set(left) | set(right)
+    aged = named[data.stated_age[named] >= 0]
+    for p, age in zip(persona[aged].tolist(), data.stated_age[aged].tolist(), strict=True):
+        if p in wanted:
+            ages[p].add(age)
+    agree = [i for i, (a, b) in enumerate(zip(left, right, strict=True))
+             if not ages[a] or not ages[b] or ages[a] & ages[b]]
+    graph = coo_matrix((np.ones(len(agree), dtype=np.int8),
+                        (np.asarray(left)[agree], np.asarray(right)[agree])),
+                       shape=(count, count))
+    component = connected_components(graph, directed=False)[1].astype(np.int64)
+    out[named] = component[persona[named]]
+    return out
 
 
 @dataclass
@@ -119,20 +193,20 @@ def _max_per(group: Ints, value: Ints, groups: int) -> Ints:
 
 def _shared_among_persons(data: ScoringInput, rows_ad: Ints, rows_thing: Ints,
                           min_persons: int) -> Finding:
-    """Things (contacts, photos, text bands) shown under several pseudonyms in a network.
+    """Things (contacts, photos, text bands) shown for several persons in a network.
 
     ``rows_ad`` and ``rows_thing`` are parallel: an ad shows a thing. A (network, thing)
-    shown by at least ``min_persons`` pseudonyms fires for the network; its ads are the
-    evidence and the count is the most pseudonyms under one thing."""
-    named = data.name[rows_ad] >= 0
+    shown for at least ``min_persons`` persons fires for the network; its ads are the
+    evidence and the count is the most persons under one thing."""
+    named = data.person[rows_ad] >= 0
     rows_ad, rows_thing = rows_ad[named], rows_thing[named]
     combo = _pair(data.network[rows_ad], rows_thing)
     combos = int(combo.max()) + 1 if len(combo) else 0
-    persons = _distinct_per(combo, data.name[rows_ad], combos)
-    flagged_rows = persons[combo] >= min_persons
+    shown_by = _distinct_per(combo, data.person[rows_ad], combos)
+    flagged_rows = shown_by[combo] >= min_persons
     evidence = np.zeros(data.ads, dtype=np.bool_)
     evidence[rows_ad[flagged_rows]] = True
-    count = _max_per(data.network[rows_ad], persons[combo], data.networks)
+    count = _max_per(data.network[rows_ad], shown_by[combo], data.networks)
     return Finding(count >= min_persons, count, evidence)
 
 
@@ -178,9 +252,9 @@ def several_persons_per_contact(data: ScoringInput, indicator: Indicator) -> Fin
 
 
 def person_several_phones(data: ScoringInput, indicator: Indicator) -> Finding:
-    phone = data.key_is_phone[data.key_ids] & (data.name[data.key_ads] >= 0)
+    phone = data.key_is_phone[data.key_ids] & (data.person[data.key_ads] >= 0)
     ads, keys = data.key_ads[phone], data.key_ids[phone]
-    person = _pair(data.network[ads], data.name[ads])
+    person = data.person[ads]
     persons = int(person.max()) + 1 if len(person) else 0
     phones = _distinct_per(person, keys, persons)
     minimum = int(indicator.param("min_phones"))
@@ -205,7 +279,7 @@ def shared_photos(data: ScoringInput, indicator: Indicator) -> Finding:
 
 
 def circuit(data: ScoringInput, indicator: Indicator) -> Finding:
-    placed = (data.departement >= 0) & (data.name >= 0)
+    placed = (data.departement >= 0) & (data.person >= 0)
     ads = np.flatnonzero(placed)
     window = int(indicator.param("window_days"))
     # Four-week periods, twice, shifted by half a period: a circuit across a boundary is
@@ -215,7 +289,7 @@ def circuit(data: ScoringInput, indicator: Indicator) -> Finding:
     minimum = int(indicator.param("min_departements"))
     for shift in (0, window // 2):
         period = (data.first_day[ads] + shift) // window
-        person = _pair(_pair(data.network[ads], data.name[ads]), period)
+        person = _pair(data.person[ads], period)
         groups = int(person.max()) + 1 if len(person) else 0
         places = _distinct_per(person, data.departement[ads], groups)
         best = np.maximum(best, _max_per(data.network[ads], places[person], data.networks))

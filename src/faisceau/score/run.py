@@ -203,9 +203,9 @@ def _dense_strings(values: list[str]) -> tuple[np.ndarray, list[str]]:
 
 def _feature_rows(conn: Connection, pks: list[int] | None) -> list[tuple[Any, ...]]:
     """``score_features`` rows (version_id, ad_pk, cues, name_key, stated_age, département,
-    price_hour, price_half) of the given ads (all when None), in version order."""
+    price_hour, price_half, mentions) of the given ads (all when None), in version order."""
     columns = ("SELECT version_id, ad_pk, cues, name_key, stated_age, departement, price_hour, "
-               "price_half FROM score_features")
+               "price_half, mentions FROM score_features")
     if pks is None:
         return bulk.fetch(conn, f"{columns} ORDER BY version_id", ())
     rows = bulk.fetch_in(conn, columns, "ad_pk", pks)
@@ -264,9 +264,9 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
 
     names = column(3)
     name_ids = np.full(m, -1, dtype=np.int64)
-    if (names != -1).any():
-        _, inverse = np.unique(names[names != -1], return_inverse=True)
-        name_ids[names != -1] = inverse
+    name_keys = np.unique(names[names != -1])
+    name_ids[names != -1] = np.searchsorted(name_keys, names[names != -1])
+    mention_ads, mention_names = _mentions(np.flatnonzero(has), chosen, name_keys)
     departements: list[str | None] = [None] * m
     for i, row in zip(np.flatnonzero(has).tolist(), chosen, strict=True):
         departements[i] = row[5]
@@ -276,7 +276,8 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
 
     # Whether another network showed a photo first is a question about every network,
     # not only those scored now.
-    stolen = first_shown_elsewhere(photos(data, linked.settings), labels[data.image_ads],
+    photo = photos(data, linked.settings)
+    stolen = first_shown_elsewhere(photo, labels[data.image_ads],
                                    data.first_day[data.image_ads])
     key_rows = np.flatnonzero(keep[data.key_ads]).tolist()
     key_ids, key_names = _dense_strings([data.keys[r] for r in key_rows])
@@ -290,13 +291,29 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
         key_ads=remap[data.key_ads[key_rows]], key_ids=key_ids,
         key_is_phone=np.fromiter((k.startswith("phone:") for k in key_names),
                                  dtype=np.bool_, count=len(key_names)),
-        image_ads=remap[data.image_ads[image_rows]], image_ids=data.image_exact[image_rows],
+        image_ads=remap[data.image_ads[image_rows]], image_ids=photo[image_rows],
         image_stolen=stolen[image_rows],
         version_ads=remap[data.version_ads[version_rows]],
         signatures=data.signatures[version_rows], has_text=data.has_text[version_rows],
-        bands=linked.settings.bands)
+        bands=linked.settings.bands, mention_ads=mention_ads, mention_names=mention_names)
     return scoring, Subset(positions, pks, [ads.refs[p] for p in position_list], network_ids,
                            linked.regrouped)
+
+
+def _mentions(ads: np.ndarray, rows: list[tuple[Any, ...]], name_keys: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(ad position, name id) for each capitalised word of an ad's latest text that is a
+    pseudonym among ``name_keys`` (sorted); ``rows`` are the latest feature rows of ``ads``."""
+    empty = np.empty(0, dtype=np.int64)
+    said = [(a, r[8]) for a, r in zip(ads.tolist(), rows, strict=True) if r[8]]
+    if not said or len(name_keys) == 0:
+        return empty, empty
+    keys = np.frombuffer(b"".join(bytes(blob) for _, blob in said), dtype="<i8")
+    owners = np.repeat(np.fromiter((a for a, _ in said), dtype=np.int64, count=len(said)),
+                       [len(blob) // 8 for _, blob in said])
+    where = np.minimum(np.searchsorted(name_keys, keys), len(name_keys) - 1)
+    known = name_keys[where] == keys
+    return owners[known], where[known].astype(np.int64)
 
 
 def _indicator_json(fired: np.ndarray, names: list[str]) -> list[str]:

@@ -262,6 +262,8 @@ score_features = Table(
     Column("departement", String(3)),
     Column("price_hour", Integer),  # EUR asked for one hour, or NULL
     Column("price_half", Integer),  # EUR asked for half an hour, or NULL
+    # Keys of the first capitalised words of the text (little-endian int64s), or NULL.
+    Column("mentions", LargeBinary),
     Index("ix_score_features_ad", "ad_pk"),
 )
 
