@@ -282,7 +282,8 @@ def print_detect_summary(summary: DetectSummary) -> None:
               f"({summary.linked_ads} annonces reliées à d'autres), {summary.new_versions} "
               f"versions nouvelles, {summary.reassigned} annonces (ré)affectées, "
               f"{summary.merges} fusions, {summary.splits} scissions, "
-              f"{summary.weak_links} liens faibles corroborés ({summary.cut_links} coupés), "
+              f"{summary.weak_links} liens faibles corroborés ({summary.cut_links} coupés, "
+              f"{summary.refused_links} rapprochements refusés faute de preuves), "
               f"{summary.handovers} numéros ou comptes passés de main en main; "
               f"{seconds:.1f} s.", highlight=False)
 

@@ -49,6 +49,7 @@ class DetectSummary:
     splits: int = 0
     weak_links: int = 0
     cut_links: int = 0
+    refused_links: int = 0  # compared on weak evidence, not enough to link (explained)
     handovers: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -181,8 +182,9 @@ def _write(conn: Connection, ads: Ads, result: LinkResult, high_version: int,
     summary.touched = len(touched)
     summary.merges = sum(c.kind == "merged" for c in changes)
     summary.splits = sum(c.kind == "split" for c in changes)
-    summary.weak_links = sum(not w.cut for w in result.weak_links)
+    summary.weak_links = sum(not w.cut and not w.refused for w in result.weak_links)
     summary.cut_links = sum(w.cut for w in result.weak_links)
+    summary.refused_links = sum(w.refused for w in result.weak_links)
     summary.handovers = len(result.handovers)
     regrouped = {network_of[p] for p in moved} | {previous[ads.pks[p]] for p in moved
                                                   if ads.pks[p] in previous}
@@ -204,15 +206,19 @@ def _evidence_rows(ads: Ads, result: LinkResult, network_of: list[str],
             continue
         kind, _, value = key.partition(":")
         value, _, episode = value.partition("#")
-        detail = {"owner": int(episode)} if episode else None
-        out.append(_evidence(network, kind, value, sorted(positions), ads, detail))
+        owner = {"owner": int(episode)} if episode else None
+        out.append(_evidence(network, kind, value, sorted(positions), ads, owner))
     for link_ in result.weak_links:
-        network = network_of[link_.left]
-        if network not in touched:
-            continue
-        kind = "cut" if link_.cut else "corroborated"
-        out.append(_evidence(network, kind, "+".join(sorted(link_.kinds)),
-                             [link_.left, link_.right], ads, {"kinds": sorted(link_.kinds)}))
+        kind = "refused" if link_.refused else "cut" if link_.cut else "corroborated"
+        detail = {"kinds": sorted(link_.kinds), "weights": link_.weights,
+                  "total": link_.total, "needed": link_.needed}
+        # A refusal or a cut is explained on both sides: each network shows what almost
+        # joined it to the other, and why not.
+        sides = {network_of[link_.left]} if kind == "corroborated" else {
+            network_of[link_.left], network_of[link_.right]}
+        for network in sorted(sides & touched):
+            out.append(_evidence(network, kind, "+".join(sorted(link_.kinds)) or "-",
+                                 [link_.left, link_.right], ads, detail))
     return out
 
 
@@ -269,10 +275,16 @@ def _merge_cause(ads: Ads, result: LinkResult, keys_of: dict[int, list[str]],
             refs = ", ".join(ads.refs[p] for p in sorted(example[key])[:3])
             return f"{_STRONG_LABELS.get(kind, kind)} {value.partition('#')[0]} commun ({refs})"
     for link_ in result.weak_links:
-        if not link_.cut and link_.left in inside and before[link_.left] != before[link_.right]:
-            return (f"liens faibles concordants ({', '.join(sorted(link_.kinds))}) entre "
+        if (not link_.cut and not link_.refused and link_.left in inside
+                and before[link_.left] != before[link_.right]):
+            return (f"preuves faibles concordantes ({', '.join(sorted(link_.kinds))} : "
+                    f"poids {_french(link_.total)} pour {_french(link_.needed)} requis) entre "
                     f"{ads.refs[link_.left]} et {ads.refs[link_.right]}")
     return "annonces nouvelles reliant les deux réseaux"
+
+
+def _french(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
 
 
 def _split_cause(ads: Ads, result: LinkResult, positions: set[int]) -> str:

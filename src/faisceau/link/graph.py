@@ -30,9 +30,22 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from faisceau.link import text as text_sim
+from faisceau.link.evidence import (
+    KindValues,
+    Shared,
+    Weigher,
+    counted_by,
+    dense,
+    distinct,
+    estimate_m,
+    kind_values,
+    shared,
+    threshold,
+)
 from faisceau.link.settings import LinkSettings
 
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -64,10 +77,18 @@ class LinkInput:
 
 @dataclass
 class WeakLink:
+    """Two groups compared on weak evidence: the kinds that agree, each kind's weight
+    (negative when it disagrees), the total and what a link needed; a link when not
+    ``refused``, unless ``cut`` as a bridge."""
+
     left: int  # representative ad positions, one in each group
     right: int
     kinds: frozenset[str]
     cut: bool = False
+    weights: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    needed: float = 0.0
+    refused: bool = False
 
 
 @dataclass
@@ -82,8 +103,9 @@ class LinkResult:
     groups: Ints  # per ad, its strong group
     key_ads: Ints  # as in the input
     episode_keys: list[str]  # ``keys`` after hand-over splits, parallel to ``key_ads``
-    weak_links: list[WeakLink] = field(default_factory=list)
+    weak_links: list[WeakLink] = field(default_factory=list)  # links made, cut, refused
     handovers: list[Handover] = field(default_factory=list)
+    m: dict[str, float] = field(default_factory=dict)  # the m learnt for each weak kind
 
 
 def _distinct(values: Ints) -> Ints:
@@ -180,13 +202,16 @@ def _pairs_in_buckets(bucket: Ints, member: Ints) -> tuple[Ints, Ints, Ints]:
     return member[li], member[ri], bucket[wi]
 
 
-def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
-                ) -> tuple[Ints, Ints, Ints, Ints]:
-    """Group pairs with near-duplicate, non-stock text, and one version of each."""
+Pairs = tuple[Ints, Ints, Ints, Ints, Ints]
+
+
+def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings) -> Pairs:
+    """Group pairs with near-duplicate, non-stock text, one version of each, and how many
+    groups use the rarest text bucket they share."""
     empty = np.empty(0, dtype=np.int64)
     rows = np.flatnonzero(data.has_text)
     if len(rows) == 0:
-        return empty, empty, empty, empty
+        return empty, empty, empty, empty, empty
     bands = text_sim.band_keys(data.signatures[rows], settings.bands)
     version = np.repeat(rows, settings.bands)
     bucket = bands.ravel().view(np.int64)
@@ -204,15 +229,18 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     bucket, bucket_id, group, version = (bucket[keep], bucket_id[keep], group[keep],
                                          version[keep])
     if len(bucket) == 0:
-        return empty, empty, empty, empty
+        return empty, empty, empty, empty, empty
+    in_bucket = counts[bucket_id]
     stock = _stock_buckets(bucket_id, data.version_ads[version], data,
                            settings.stock_text_communes)
     keep = ~stock[bucket_id]
     bucket, group, version = bucket[keep], group[keep], version[keep]
+    in_bucket = in_bucket[keep]
     member = np.arange(len(bucket), dtype=np.int64)
     left, right, _ = _pairs_in_buckets(bucket, member)
     if len(left) == 0:
-        return empty, empty, empty, empty
+        return empty, empty, empty, empty, empty
+    frequency = in_bucket[left]
     gl, gr = group[left], group[right]
     vl, vr = version[left], version[right]
     swap = gl > gr
@@ -220,8 +248,18 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     vl, vr = np.where(swap, vr, vl), np.where(swap, vl, vr)
     similar = text_sim.similarity(data.signatures, vl, vr) >= settings.min_similarity
     gl, gr, vl, vr = gl[similar], gr[similar], vl[similar], vr[similar]
-    _, first_pair = np.unique(_pack(gl, gr), return_index=True)
-    return gl[first_pair], gr[first_pair], vl[first_pair], vr[first_pair]
+    return _first_per_pair(gl, gr, vl, vr, frequency[similar])
+
+
+def _first_per_pair(gl: Ints, gr: Ints, wl: Ints, wr: Ints, frequency: Ints) -> Pairs:
+    """One row per group pair (its first witnesses), with the lowest frequency of any of
+    its rows."""
+    packed = _pack(gl, gr)
+    order = np.lexsort((frequency, packed))
+    packed, frequency = packed[order], frequency[order]
+    first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]]) if len(packed) else packed
+    chosen = order[first]
+    return gl[chosen], gr[chosen], wl[chosen], wr[chosen], frequency[first]
 
 
 def _stock_buckets(bucket_id: Ints, ads: Ints, data: LinkInput, limit: int
@@ -295,14 +333,14 @@ def _distinct_ids(values: Ints) -> Ints:
     return np.searchsorted(_distinct(values), values).astype(np.int64)
 
 
-def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
-                 ) -> tuple[Ints, Ints, Ints, Ints]:
-    """Group pairs showing the same photo (``photos``), and one ad of each; photos shown
-    by many groups are stock and do not count."""
+def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings,
+                 photo: Ints) -> Pairs:
+    """Group pairs showing the same photo (``photo``: per image row, from ``photos``), one
+    ad of each, and how many groups show the rarest photo they share; photos shown by many
+    groups are stock and do not count."""
     empty = np.empty(0, dtype=np.int64)
     if len(data.image_ads) == 0:
-        return empty, empty, empty, empty
-    photo = photos(data, settings)
+        return empty, empty, empty, empty, empty
     group = groups[data.image_ads]
     order = np.lexsort((data.image_ads, group, photo))
     photo, group, ad = photo[order], group[order], data.image_ads[order]
@@ -310,36 +348,83 @@ def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings
     photo, group, ad = photo[first], group[first], ad[first]
     _, inverse, counts = np.unique(photo, return_inverse=True, return_counts=True)
     keep = (counts[inverse] >= 2) & (counts[inverse] <= settings.max_image_groups)
+    shown_by = counts[inverse][keep]
     photo, group, ad = photo[keep], group[keep], ad[keep]
     left_i, right_i, _ = _pairs_in_buckets(photo, np.arange(len(photo), dtype=np.int64))
     gl, gr, al, ar = group[left_i], group[right_i], ad[left_i], ad[right_i]
     swap = gl > gr
     gl, gr = np.where(swap, gr, gl), np.where(swap, gl, gr)
     al, ar = np.where(swap, ar, al), np.where(swap, al, ar)
-    _, first_pair = np.unique(_pack(gl, gr), return_index=True)
-    return gl[first_pair], gr[first_pair], al[first_pair], ar[first_pair]
+    return _first_per_pair(gl, gr, al, ar, shown_by[left_i])
 
 
-def _group_sets(positions: Ints, values: Ints, groups: Ints,
-                candidates: Ints) -> dict[int, set[int]]:
-    """The values of each candidate group (``-1``: none)."""
-    wanted = np.isin(groups[positions], candidates) & (values != -1)
-    out: dict[int, set[int]] = defaultdict(set)
-    for g, v in zip(groups[positions[wanted]].tolist(), values[wanted].tolist(), strict=True):
-        out[g].add(v)
-    return out
+def _cell_rows(data: LinkInput) -> tuple[Ints, Ints]:
+    """(ad, cell) for every (commune, ISO week) an ad was advertised in; a cell is one
+    sortable integer (commune in the high bits)."""
+    first_week = data.first_day[data.place_ads] // 7
+    weeks = data.last_day[data.place_ads] // 7 - first_week + 1
+    row = np.repeat(np.arange(len(data.place_ads)), weeks)
+    week = first_week[row] + (np.arange(len(row)) - np.repeat(np.cumsum(weeks) - weeks, weeks))
+    return data.place_ads[row], (data.place_communes[row] << WEEK_BITS) | (
+        week & ((1 << WEEK_BITS) - 1))
 
 
-def _cells(data: LinkInput, groups: Ints, candidates: Ints) -> dict[int, set[tuple[int, int]]]:
-    """(commune, ISO week) cells each candidate group was advertised in."""
-    wanted = np.isin(groups[data.place_ads], candidates)
-    out: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for ad, commune in zip(data.place_ads[wanted].tolist(),
-                           data.place_communes[wanted].tolist(), strict=True):
-        cells = out[int(groups[ad])]
-        for week in range(int(data.first_day[ad]) // 7, int(data.last_day[ad]) // 7 + 1):
-            cells.add((commune, week))
-    return out
+def _parts(data: LinkInput, groups: Ints, keys: list[str]) -> tuple[Ints, Ints]:
+    """Per ad, its part (-1 if it has no identifier): the ads of a strong group under one
+    identifier (its first phone, else its first identifier), and each part's group. Two
+    parts of one group are two parts of one controller: what ``m`` is learnt from."""
+    part_of_ad = np.full(data.ads, -1, dtype=np.int64)
+    if len(keys) == 0:
+        return part_of_ad, np.empty(0, dtype=np.int64)
+    key_ids: dict[str, int] = {}
+    key_index = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in keys),
+                            dtype=np.int64, count=len(keys))
+    not_phone = np.fromiter((not k.startswith("phone:") for k in keys), dtype=np.bool_,
+                            count=len(keys))
+    order = np.lexsort((key_index, not_phone, data.key_ads))
+    ads = data.key_ads[order]
+    first = np.r_[True, ads[1:] != ads[:-1]]
+    chosen_ads, chosen_keys = ads[first], key_index[order][first]
+    part_keys, part = dense(chosen_keys)
+    part_of_ad[chosen_ads] = part
+    part_group = np.zeros(len(part_keys), dtype=np.int64)
+    part_group[part] = groups[chosen_ads]
+    return part_of_ad, part_group
+
+
+# A co-location cell: the commune in the high bits, the week in these low bits.
+WEEK_BITS = 24
+# The kinds whose values a group draws independently of one another (see ``evidence``).
+INDEPENDENT_KINDS = frozenset({"persona", "colocation"})
+
+
+@dataclass
+class _Kind:
+    """One kind of weak evidence, per ad: (ad, value) rows."""
+
+    name: str
+    ads: Ints
+    values: Ints
+    bunch: float = 1.0
+    # Per row, the family of its value, when values are weighed by family (see
+    # ``evidence.shared``).
+    families: Ints | None = None
+
+
+def _kinds(data: LinkInput, settings: LinkSettings, photo: Ints) -> list[_Kind]:
+    kinds = []
+    rows = np.flatnonzero(data.has_text)
+    bands = text_sim.band_keys(data.signatures[rows], settings.bands)
+    kinds.append(_Kind("text", data.version_ads[np.repeat(rows, settings.bands)],
+                       bands.ravel().view(np.int64), settings.bands))
+    kinds.append(_Kind("image", data.image_ads, photo))
+    named = data.personas != -1
+    kinds.append(_Kind("persona", data.version_ads[named], data.personas[named]))
+    # Groups meet in a commune during a week; the meeting is weighed by commune (a stay
+    # spans weeks: ten weeks in one town are one coincidence, not ten).
+    cell_ads, cells = _cell_rows(data)
+    kinds.append(_Kind("colocation", cell_ads, cells, families=cells >> WEEK_BITS))
+    return kinds
 
 
 def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
@@ -350,46 +435,186 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     persona_of_ad[data.version_ads[with_persona]] = data.personas[with_persona]
     keys, handovers = (_split_handovers(data, persona_of_ad) if settings.handover
                        else (list(data.keys), []))
-    groups = _strong_groups(data, keys)
+    groups = _distinct_ids(_strong_groups(data, keys)) if n else np.empty(0, dtype=np.int64)
     result = LinkResult(labels=groups, groups=groups, key_ads=data.key_ads, episode_keys=keys,
                         handovers=handovers)
-
-    kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
-    witness: dict[tuple[int, int], tuple[int, int]] = {}
-    tl, tr, vl, vr = _text_pairs(data, groups, settings)
-    for a, b, x, y in zip(tl.tolist(), tr.tolist(), vl.tolist(), vr.tolist(), strict=True):
-        kinds[(a, b)].add("text")
-        witness.setdefault((a, b), (int(data.version_ads[x]), int(data.version_ads[y])))
-    il, ir, al, ar = _image_pairs(data, groups, settings)
-    for a, b, x, y in zip(il.tolist(), ir.tolist(), al.tolist(), ar.tolist(), strict=True):
-        kinds[(a, b)].add("image")
-        witness.setdefault((a, b), (x, y))
-    if not kinds:
+    if n == 0:
         return result
-    # Persona and co-location only corroborate: they are read for candidate pairs alone.
-    candidates = _distinct(np.fromiter((g for pair in kinds for g in pair), dtype=np.int64))
-    personas = _group_sets(data.version_ads, data.personas, groups, candidates)
-    cells = _cells(data, groups, candidates)
-    accepted: list[WeakLink] = []
-    for (a, b), found in kinds.items():
-        if personas.get(a, set()) & personas.get(b, set()):
-            found.add("persona")
-        if cells.get(a, set()) & cells.get(b, set()):
-            found.add("colocation")
-        frozen = frozenset(found)
-        if any(pair <= frozen for pair in settings.corroborations):
-            x, y = witness[(a, b)]
-            accepted.append(WeakLink(x, y, frozen))
-    _cut_bridges(accepted, groups, settings.bridge_min_ads)
-    kept = [w for w in accepted if not w.cut]
-    result.weak_links = accepted
+    count = int(groups.max()) + 1
+    photo = photos(data, settings)
+
+    # Candidates: group pairs with near-duplicate text or the same photo (the blocking).
+    tl, tr, vl, vr, text_n = _text_pairs(data, groups, settings)
+    il, ir, al, ar, _ = _image_pairs(data, groups, settings, photo)
+    left = np.concatenate([tl, il])
+    right = np.concatenate([tr, ir])
+    if len(left) == 0:
+        return result
+    pair, first = np.unique(_pack(left, right), return_index=True)
+    witness_l = np.concatenate([data.version_ads[vl], al])[first]
+    witness_r = np.concatenate([data.version_ads[vr], ar])[first]
+    left, right = pair >> 32, pair & 0xFFFFFFFF
+    similar_text = _lookup(pair, _pack(tl, tr), text_n) > 0
+
+    # Weights, learnt from the store (``evidence``); frequencies are counted over networks,
+    # not groups: a network split over several numbers shows its own photos in several
+    # groups, which does not make them common. Decided again until nothing changes.
+    kinds = _comparisons(data, settings, groups, keys, photo, persona_of_ad)
+    for kind in kinds:
+        kind.shared = shared(kind.values, left, right, kind.family_of_value)
+        if kind.name == "text":  # texts alike, not only a band in common
+            keep = similar_text[kind.shared.pair]
+            kind.shared = Shared(len(left), kind.shared.pair[keep], kind.shared.item[keep])
+    labels = groups
+    for _ in range(settings.passes):
+        clusters = int(labels.max()) + 1
+        cluster_of_group = np.zeros(count, dtype=np.int64)
+        cluster_of_group[groups] = labels
+        weighed = _weigh(kinds, left, right, cluster_of_group, clusters)
+        needed = threshold(clusters, settings.min_posterior)
+        accept = weighed.total >= needed
+        merged = _components(count, left[accept], right[accept])
+        new_labels = _distinct_ids(merged[groups])
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+    agreeing = np.sum([weighed.rarest[k.name] > 0 for k in kinds], axis=0)
+    shown = accept | (agreeing >= 2)  # refusals worth explaining: two kinds agree or more
+    result.weak_links = [
+        WeakLink(int(witness_l[i]), int(witness_r[i]),
+                 frozenset(k.name for k in kinds if weighed.rarest[k.name][i] > 0),
+                 weights={k: round(float(v[i]), 2) for k, v in weighed.weights.items()},
+                 total=round(float(weighed.total[i]), 2), needed=round(needed, 2),
+                 refused=not bool(accept[i]))
+        for i in np.flatnonzero(shown).tolist()]
+    result.m = {k.name: round(k.m, 3) for k in kinds}
+    result.m.update({f"{k.name}|persona": round(k.m_against, 3) for k in kinds
+                     if k.m_against is not None})
+    made = [w for w in result.weak_links if not w.refused]
+    _cut_bridges(made, groups, settings.bridge_min_ads)
+    kept = [w for w in made if not w.cut]
     if kept:
         ga = groups[np.array([w.left for w in kept], dtype=np.int64)]
         gb = groups[np.array([w.right for w in kept], dtype=np.int64)]
-        top = int(groups.max()) + 1
-        merged = _components(top, ga, gb)
-        result.labels = merged[groups]
+        result.labels = _components(count, ga, gb)[groups]
     return result
+
+
+@dataclass
+class _Comparison:
+    """One kind of weak evidence, ready to weigh: its (group, value) rows, the families
+    its values are weighed by (None: each value its own), its learnt m, and what each
+    candidate pair shares (once found)."""
+
+    name: str
+    values: KindValues
+    families: KindValues | None
+    family_of_value: Ints | None
+    m: float
+    m_against: float | None = None
+    shared: Shared | None = None
+
+
+def _photos_of_one_persona_m(data: LinkInput, settings: LinkSettings, photo: Ints,
+                             part_of_ad: Ints, part_group: Ints, persona_of_ad: Ints
+                             ) -> float:
+    """How often two parts of one controller that show the same persona show a photo in
+    common: the m of photos under one name and age (what makes different photos of two
+    namesakes negative evidence), learnt like any m, each (group, persona) taken as a
+    group of its own."""
+    ads = data.image_ads
+    keep = (part_of_ad[ads] >= 0) & (persona_of_ad[ads] != -1)
+    ads, values = ads[keep], photo[keep]
+    if len(ads) == 0:
+        return settings.default_m["image"]
+    persona = dense(persona_of_ad[ads])[1]
+    part = part_of_ad[ads]
+    sub_keys, sub = dense(_pack(part, persona))
+    sub_parts, sub_personas = sub_keys >> 32, sub_keys & 0xFFFFFFFF
+    group_of_sub = dense(_pack(part_group[sub_parts], sub_personas))[1]
+    m, _ = estimate_m(group_of_sub, sub, values,
+                      settings.default_m["image"])
+    return min(max(m, settings.min_m), settings.max_m)
+
+
+def _comparisons(data: LinkInput, settings: LinkSettings, groups: Ints, keys: list[str],
+                 photo: Ints, persona_of_ad: Ints) -> list[_Comparison]:
+    count = int(groups.max()) + 1
+    part_of_ad, part_group = _parts(data, groups, keys)
+    out = []
+    for kind in _kinds(data, settings, photo):
+        independent = kind.name in INDEPENDENT_KINDS
+        values = kind_values(kind.name, groups[kind.ads], kind.values, count, kind.bunch,
+                             independent)
+        m, _ = estimate_m(part_group, part_of_ad[kind.ads], kind.values,
+                          settings.default_m[kind.name])
+        m = min(max(m, settings.min_m), settings.max_m)
+        if kind.name == "image":
+            out.append(_Comparison(kind.name, values, None, None, m, _photos_of_one_persona_m(
+                data, settings, photo, part_of_ad, part_group, persona_of_ad)))
+            continue
+        if kind.families is None:
+            out.append(_Comparison(kind.name, values, None, None, m))
+            continue
+        families = kind_values(kind.name, groups[kind.ads], kind.families, count,
+                               independent=independent)
+        family_of_value = np.searchsorted(distinct(kind.families),
+                                          distinct(kind.values) >> WEEK_BITS)
+        out.append(_Comparison(kind.name, values, families, family_of_value, m))
+    return out
+
+
+@dataclass
+class _Weighed:
+    weights: dict[str, Floats]
+    counts: dict[str, Ints]
+    rarest: dict[str, Ints]
+    total: Floats
+
+
+def _weigh(kinds: list[_Comparison], left: Ints, right: Ints, cluster_of_group: Ints,
+           clusters: int) -> _Weighed:
+    """The weight of each kind for each candidate pair, frequencies counted by cluster."""
+    counts: dict[str, Ints] = {}
+    rarest: dict[str, Ints] = {}
+    weighers: list[Weigher] = []
+    for kind in kinds:
+        assert kind.shared is not None
+        weighed = counted_by(kind.families if kind.families is not None else kind.values,
+                             cluster_of_group, clusters)
+        weighers.append(Weigher(kind.name, kind.m, weighed, kind.m_against))
+        counts[kind.name] = kind.shared.count
+        rarest[kind.name] = kind.shared.rarest(weighed.per_value)
+    weights: dict[str, Floats] = {}
+    same_persona = rarest["persona"] > 0
+    together = cluster_of_group[left] == cluster_of_group[right]
+    for w in weighers:
+        agree = rarest[w.kind] > 0
+        # Negative evidence where it means something: wording that differs (one writer
+        # keeps their wording), and different photos under the same name and age (two
+        # namesakes). A controller of several persons shows several names, photos and
+        # cities: their difference says nothing.
+        disagrees = w.comparable(left, right) & ~agree
+        if w.kind == "image":
+            disagrees &= same_persona
+        elif w.kind != "text":
+            disagrees[:] = False
+        weights[w.kind] = np.where(
+            agree, w.agreement(counts[w.kind], rarest[w.kind], left, right, together),
+            np.where(disagrees, w.disagreement(left, right), 0.0))
+    return _Weighed(weights, counts, rarest, np.sum(list(weights.values()), axis=0))
+
+
+def _lookup(wanted: Ints, keys: Ints, values: Ints) -> Ints:
+    """``values`` at ``keys`` for each of ``wanted`` (0 where absent); keys are unique."""
+    out = np.zeros(len(wanted), dtype=np.int64)
+    if len(keys) == 0:
+        return out
+    order = np.argsort(keys)
+    where = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    found = keys[order][where] == wanted
+    out[found] = values[order][where[found]]
+    return out
 
 
 def _cut_bridges(links: Sequence[WeakLink], groups: Ints, min_ads: int) -> None:
