@@ -171,6 +171,14 @@ class Shared:
         out[self.count == 0] = 0
         return out
 
+    def commonest(self, per_item: Ints) -> Ints:
+        """Per pair, the frequency of the commonest item both show (0: none): for the
+        bands of one text, the frequency of the wording itself (a rare band shared by two
+        variants of a common text is a quirk of hashing, not a rare wording)."""
+        out = np.zeros(self.pairs, dtype=np.int64)
+        np.maximum.at(out, self.pair, per_item[self.item])
+        return out
+
 
 def shared(values: KindValues, left: Ints, right: Ints, family: Ints | None = None) -> Shared:
     """The values each pair of groups both show. Vectorised: each pair's smaller side is

@@ -584,7 +584,8 @@ def _weigh(kinds: list[_Comparison], left: Ints, right: Ints, cluster_of_group: 
                              cluster_of_group, clusters)
         weighers.append(Weigher(kind.name, kind.m, weighed, kind.m_against))
         counts[kind.name] = kind.shared.count
-        rarest[kind.name] = kind.shared.rarest(weighed.per_value)
+        rarest[kind.name] = (kind.shared.commonest(weighed.per_value) if kind.name == "text"
+                             else kind.shared.rarest(weighed.per_value))
     weights: dict[str, Floats] = {}
     same_persona = rarest["persona"] > 0
     together = cluster_of_group[left] == cluster_of_group[right]
