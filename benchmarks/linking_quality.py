@@ -196,8 +196,11 @@ def run_one(label: str, params: Params, origin_min_ads: int) -> WorldRun:
         run = run_world(params, tmp, origin_min_ads=origin_min_ads)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    s = run.seconds
-    print(f"  {label}: {time.perf_counter() - started:.1f} s in all (generate "
+    s, c = run.seconds, run.report.counts
+    print(f"  {label}: {c.truth_ads:,} ads in the truth, {c.evaluated_ads:,} evaluated "
+          f"({c.missing_from_export:,} missing from the export, {c.missing_from_truth:,} "
+          f"from the truth); {c.suspected_networks:,} networks suspected of trafficking")
+    print(f"    {time.perf_counter() - started:.1f} s in all (generate "
           f"{s['generate']:.1f} s, ingest {s['ingest']:.1f} s, detect+score {s['detect']:.1f} s"
           f" [link {s['link']:.1f} s, score {s['score']:.1f} s], export {s['export']:.1f} s, "
           f"evaluate {s['evaluate']:.1f} s)", flush=True)
