@@ -1,4 +1,5 @@
-"""Shared helpers for the benchmark scripts: machine description and timing."""
+"""Shared helpers for the benchmark scripts: machine description, timing, and a synthetic
+world run end to end (generate, ingest, detect and score, export, evaluate)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from faisceau.evaluate.report import EvaluationReport
     from faisceau.store import Store
     from faisceau.synth.world import Params
 
@@ -75,3 +79,60 @@ def empty_store(store: Store) -> None:
     with store.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables)
                           + " CASCADE"))
+
+
+@dataclass
+class WorldRun:
+    """A synthetic world run end to end in a fresh embedded store (``run_world``)."""
+
+    world: Path  # the world's directory: crawl/ and truth/
+    ads_export: Path
+    networks_export: Path
+    report: EvaluationReport
+    ads: int  # ads in the store, as detection counted them
+    # generate, ingest, detect (the whole detect_and_score call), link and score (their
+    # own stages within it), export, evaluate
+    seconds: dict[str, float]
+
+
+def run_world(params: Params, tmp: Path, **evaluate_options: int) -> WorldRun:
+    """Generate ``params``'s world under ``tmp``, ingest its crawl into a fresh embedded
+    store there, detect and score once, export ads and networks and evaluate them against
+    the truth (``evaluate_options`` go to ``evaluate_paths``). The caller removes ``tmp``."""
+    from faisceau.config import Settings
+    from faisceau.evaluate.report import evaluate_paths
+    from faisceau.export.ads import write_ads
+    from faisceau.export.networks import write_networks
+    from faisceau.ingest.pipeline import Ingestor
+    from faisceau.score.run import detect_and_score
+    from faisceau.store import open_store
+    from faisceau.synth.world import write_world
+
+    world = tmp / "world"
+    seconds: dict[str, float] = {}
+    with timed() as spent:
+        write_world(params, world)
+    seconds["generate"] = spent[0]
+    store = open_store(Settings(home=tmp / "store", database_url=None))
+    try:
+        with timed() as spent, Ingestor(store, images=params.images).session() as ingestor:
+            ingestor.ingest_paths([world / "crawl"])
+        seconds["ingest"] = spent[0]
+        with timed() as spent:
+            linked, scored = detect_and_score(store)
+        seconds["detect"] = spent[0]
+        seconds["link"] = sum(linked.seconds.values())
+        seconds["score"] = sum(scored.seconds.values())
+        ads_export, networks_export = tmp / "ads.jsonl", tmp / "networks.jsonl"
+        with timed() as spent, store.begin() as conn, open(ads_export, "wb") as ads_out, \
+                open(networks_export, "wb") as networks_out:
+            write_ads(conn, ads_out)
+            write_networks(conn, networks_out)
+        seconds["export"] = spent[0]
+    finally:
+        store.dispose()
+    with timed() as spent:
+        report = evaluate_paths(world / "truth" / "ads.jsonl", ads_export, networks_export,
+                                **evaluate_options)
+    seconds["evaluate"] = spent[0]
+    return WorldRun(world, ads_export, networks_export, report, linked.ads, seconds)

@@ -23,6 +23,7 @@ SCRIPTS = [
     ["detect_vs_infoshield.py"],
     ["weak_evidence.py"],
     ["score_quality.py"],
+    ["linking_quality.py", "--sizes", "small,demo,national-day"],
     ["resolve_febrl.py"],
     ["casefiles_import.py", "--scale", "0.3", "--days", "60", "--seed", "3"],
     ["resolve_people.py"],

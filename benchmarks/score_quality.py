@@ -16,22 +16,16 @@ import argparse
 import dataclasses
 import shutil
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 import orjson
 
 from _common import machine
-from faisceau.config import Settings
-from faisceau.evaluate.report import EvaluationReport, evaluate_paths
-from faisceau.export.ads import write_ads
-from faisceau.export.networks import write_networks
-from faisceau.ingest.pipeline import Ingestor
-from faisceau.score.run import detect_and_score
+from _common import run_world as run_end_to_end
+from faisceau.evaluate.report import EvaluationReport
 from faisceau.score.settings import load_settings
-from faisceau.store import open_store
-from faisceau.synth.world import PRESETS, Params, write_world
+from faisceau.synth.world import PRESETS, Params
 
 GROUPS = ("independent/french", "independent/foreign", "pimp", "network", "scam")
 
@@ -83,25 +77,11 @@ def indicator_rates(networks_file: Path, ads_file: Path,
 
 def run_world(params: Params, tmp: Path) -> tuple[EvaluationReport, dict[str, float],
                                                   dict[str, Counter[str]]]:
-    world = tmp / "world"
-    write_world(params, world)
-    store = open_store(Settings(home=tmp / "store", database_url=None))
-    with Ingestor(store, images=params.images).session() as ingestor:
-        ingestor.ingest_paths([world / "crawl"])
-    started = time.perf_counter()
-    linked, scored = detect_and_score(store)
-    total = time.perf_counter() - started
-    with store.begin() as conn, open(tmp / "ads.jsonl", "wb") as ads_out, \
-            open(tmp / "networks.jsonl", "wb") as networks_out:
-        write_ads(conn, ads_out)
-        write_networks(conn, networks_out)
-    store.dispose()
-    report = evaluate_paths(world / "truth" / "ads.jsonl", tmp / "ads.jsonl",
-                            tmp / "networks.jsonl")
-    seconds = {"link": sum(linked.seconds.values()), "score": sum(scored.seconds.values()),
-               "total": total, "ads": float(linked.ads)}
-    rates = indicator_rates(tmp / "networks.jsonl", tmp / "ads.jsonl", truth_groups(world))
-    return report, seconds, rates
+    run = run_end_to_end(params, tmp)
+    seconds = {"link": run.seconds["link"], "score": run.seconds["score"],
+               "total": run.seconds["detect"], "ads": float(run.ads)}
+    rates = indicator_rates(run.networks_export, run.ads_export, truth_groups(run.world))
+    return run.report, seconds, rates
 
 
 def _pct(value: float | None) -> str:

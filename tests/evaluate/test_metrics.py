@@ -12,15 +12,20 @@ from hypothesis import strategies as st
 from faisceau.evaluate.metrics import (
     Ratio,
     Share,
+    Spread,
     bcubed,
     contingency,
     false_minor_rate,
+    kind_flag_rate,
     majority_controller,
     minor_recall,
+    precision,
     rate_ratio,
     rates_by,
+    recall,
     roc_auc,
     share,
+    spread,
     top_k_precision,
     top_networks,
 )
@@ -261,3 +266,59 @@ def test_rate_ratio_is_ratio_of_rates(a: int, b: int, c: int, d: int) -> None:
     result = rate_ratio(numerator, denominator)
     assert numerator.value is not None and denominator.value is not None
     assert result.value == pytest.approx(numerator.value / denominator.value)
+
+
+def test_recall_and_precision() -> None:
+    cells = {(True, True): 3, (True, False): 1, (False, True): 2, (False, False): 10}
+    assert recall(cells) == Share(3, 4)
+    assert precision(cells) == Share(3, 5)
+    assert recall({(False, True): 2}).value is None  # no true positives to find
+    assert precision({(True, False): 2}).value is None  # nothing predicted
+
+
+def test_kind_flag_rate() -> None:
+    cells = {("scam", True): 1, ("scam", False): 3, ("pimp", True): 5}
+    assert kind_flag_rate(cells, "scam") == Share(1, 4)
+    assert kind_flag_rate(cells, "pimp") == Share(5, 5)
+    assert kind_flag_rate(cells, "network").value is None
+
+
+def test_spread_hand_computed() -> None:
+    rates = {"FR": Share(4, 400), "BR": Share(6, 300), "ES": Share(5, 250),
+             "TH": Share(9, 50)}  # TH has too few ads to count
+    # FR 1 %, BR 2 %, ES 2 %: BR and ES tie for highest, BR first by name
+    assert spread(rates, 200) == Spread("BR", "FR", 3, Ratio(2.0, None))
+    assert spread(rates, 50) == Spread("TH", "FR", 4, Ratio(18.0, None))
+    assert spread(rates, 300) == Spread("BR", "FR", 2, Ratio(2.0, None))
+
+
+def test_spread_undefined_cases() -> None:
+    assert spread({"FR": Share(1, 500)}, 200) == Spread(None, None, 1,
+                                                        Ratio(None, "too_few_groups"))
+    assert spread({}, 0) == Spread(None, None, 0, Ratio(None, "too_few_groups"))
+    assert spread({"FR": Share(0, 0), "BR": Share(0, 0)}, 0).groups == 0  # empty: never
+    zero = spread({"FR": Share(0, 300), "BR": Share(0, 200)}, 200)
+    assert zero == Spread("BR", "FR", 2, Ratio(None, "both_zero"))  # equal: two names
+    assert spread({"FR": Share(0, 300), "BR": Share(3, 200)}, 200) == Spread(
+        "BR", "FR", 2, Ratio(None, "infinite"))
+
+
+@given(st.dictionaries(st.sampled_from(["BR", "CN", "ES", "FR", "RO"]),
+                       st.tuples(st.integers(0, 30), st.integers(1, 30)), min_size=2),
+       st.integers(0, 30))
+def test_spread_is_highest_over_lowest_rate_whatever_the_order(
+        raw: dict[str, tuple[int, int]], min_total: int) -> None:
+    rates = {group: Share(min(hits, total), total) for group, (hits, total) in raw.items()}
+    result = spread(rates, min_total)
+    assert spread(dict(reversed(list(rates.items()))), min_total) == result
+    counted = {g: Fraction(s.hits, s.total) for g, s in rates.items() if s.total >= min_total}
+    assert result.groups == len(counted)
+    if len(counted) < 2:
+        assert result.ratio.note == "too_few_groups"
+        return
+    assert result.highest is not None and result.lowest is not None
+    assert counted[result.highest] == max(counted.values())
+    assert counted[result.lowest] == min(counted.values())
+    if min(counted.values()) > 0:
+        assert result.ratio.value == pytest.approx(
+            float(max(counted.values()) / min(counted.values())))

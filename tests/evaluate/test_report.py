@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from faisceau.evaluate.metrics import BCubed, Ratio, Share, bcubed, contingency, roc_auc
-from faisceau.evaluate.report import EvaluationInputError, evaluate_paths, render
+from faisceau.evaluate.metrics import BCubed, Ratio, Share, Spread, bcubed, contingency, roc_auc
+from faisceau.evaluate.report import ORIGIN_MIN_ADS, EvaluationInputError, evaluate_paths, render
 
 TRUTH = [
     # ad, controller, kind, minor, origin, origin group
@@ -132,6 +132,17 @@ def test_every_figure_with_networks_export(files: tuple[Path, Path, Path]) -> No
                                      "unknown": Share(0, 0)}
     assert flags.by_country == [("FR", Share(1, 3)), ("BR", Share(1, 1))]
     assert flags.foreign_french == Ratio(3.0, None)
+    assert flags.by_origin == flags.by_country  # two origins only
+    # no origin has ORIGIN_MIN_ADS independents' ads: no ratio across origins
+    assert flags.origin_min_ads == ORIGIN_MIN_ADS
+    assert flags.origin_spread == Spread(None, None, 0, Ratio(None, "too_few_groups"))
+
+    # the networks export does not carry scam_suspected: S1's ad a10 (in n6, not
+    # suspected of trafficking) is not flagged; scam recall and precision are undefined
+    assert report.scam.flagged_as_trafficking == Share(0, 1)
+    assert (report.scam.recall, report.scam.precision) == (None, None)
+    assert (c.networks_with_scam_field, c.scam_suspected_networks,
+            c.networks_without_scam_field) == (0, 0, 0)
 
 
 def test_without_networks_export_risk_is_max_ad_risk_and_nothing_is_flagged(
@@ -147,6 +158,8 @@ def test_without_networks_export_risk_is_max_ad_risk_and_nothing_is_flagged(
     assert flags.overall == Share(0, 4)
     assert flags.by_origin_group["french"] == Share(0, 3)
     assert flags.foreign_french == Ratio(None, "both_zero")
+    assert report.scam.flagged_as_trafficking == Share(0, 1)
+    assert (report.scam.recall, report.scam.precision) == (None, None)
     # ad-level figures do not depend on the networks export
     assert report.ranking.ad_roc_auc == pytest.approx(0.98)
     assert report.clustering == pytest.approx(BCubed(0.9, 13 / 15, 234 / 265))
@@ -228,6 +241,16 @@ def test_to_dict_is_json_with_every_figure(files: tuple[Path, Path, Path]) -> No
     assert flags["by_country"][0] == {"country": "FR", "rate": pytest.approx(1 / 3),
                                       "hits": 1, "total": 3}
     assert flags["foreign_french_ratio"] == {"value": 3.0, "note": None}
+    # the keys added for scams and origins; the ones above keep their names
+    assert flags["by_origin"][1] == {"origin": "BR", "rate": 1.0, "hits": 1, "total": 1}
+    assert flags["origin_ratio"] == {"value": None, "note": "too_few_groups",
+                                     "highest": None, "lowest": None, "origins_counted": 0,
+                                     "min_ads": ORIGIN_MIN_ADS}
+    assert data["scam"] == {"flagged_as_trafficking": {"rate": 0.0, "hits": 0, "total": 1},
+                            "recall": None, "precision": None}
+    assert (data["counts"]["networks_with_scam_field"],
+            data["counts"]["scam_suspected_networks"],
+            data["counts"]["networks_without_scam_field"]) == (0, 0, 0)
 
 
 def rendered(report: Any) -> str:
@@ -289,6 +312,163 @@ def test_empty_inputs_give_undefined_figures(tmp_path: Path) -> None:
     assert "indéfini" in rendered(report)
 
 
+# --- scams ------------------------------------------------------------------------------
+#
+# Scams S1 (b1, b2, b3) and S2 (b4), pimp P1 (b5), independent I1 (b6). Predicted networks:
+# m1 = b1, b2, b6, suspected of a scam only; m2 = b3, of trafficking only; m3 = b4, b5,
+# of both.
+
+SCAM_TRUTH = [("b1", "S1", "scam"), ("b2", "S1", "scam"), ("b3", "S1", "scam"),
+              ("b4", "S2", "scam"), ("b5", "P1", "pimp"), ("b6", "I1", "independent")]
+SCAM_ADS = [("b1", "m1"), ("b2", "m1"), ("b3", "m2"), ("b4", "m3"), ("b5", "m3"),
+            ("b6", "m1")]
+# network, risk, trafficking suspected, scam suspected
+SCAM_NETWORKS = [("m1", 0.3, False, True), ("m2", 0.8, True, False), ("m3", 0.9, True, True)]
+
+
+def scam_files(tmp_path: Path, networks: list[dict[str, Any]] | None
+               ) -> tuple[Path, Path, Path | None]:
+    truth = [{"source": "s", "ad_id": ad, "controller": controller, "controller_kind": kind,
+              "person": f"p-{ad}", "minor": False, "origin": "FR", "origin_group": "french"}
+             for ad, controller, kind in SCAM_TRUTH]
+    ads = [{"source": "s", "ad_id": ad, "network_id": network, "risk": 0.5,
+            "minor_suspected": False} for ad, network in SCAM_ADS]
+    return (write_jsonl(tmp_path / "truth.jsonl", truth),
+            write_jsonl(tmp_path / "ads.jsonl", ads),
+            None if networks is None else write_jsonl(tmp_path / "networks.jsonl", networks))
+
+
+def scam_network_rows(without_field: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for network, risk, trafficking, scam in SCAM_NETWORKS:
+        row = {"network_id": network, "ads": 1, "risk": risk,
+               "trafficking_suspected": trafficking, "minor_suspected": False,
+               "scam_suspected": scam, "reasons": []}
+        if network in without_field:
+            del row["scam_suspected"]
+        rows.append(row)
+    return rows
+
+
+def test_scam_figures(tmp_path: Path) -> None:
+    report = evaluate_paths(*scam_files(tmp_path, scam_network_rows()))
+    # scam ads b1..b4; b3 (m2) and b4 (m3) sit in networks suspected of trafficking
+    assert report.scam.flagged_as_trafficking == Share(2, 4)
+    # b1, b2 (m1) and b4 (m3) sit in networks suspected of a scam
+    assert report.scam.recall == Share(3, 4)
+    # the ads of m1 and m3: b1, b2, b6, b4, b5, of which b1, b2, b4 are scam ads
+    assert report.scam.precision == Share(3, 5)
+    c = report.counts
+    assert (c.networks_with_scam_field, c.scam_suspected_networks,
+            c.networks_without_scam_field) == (3, 2, 0)
+    assert report.to_dict()["scam"] == {
+        "flagged_as_trafficking": {"rate": 0.5, "hits": 2, "total": 4},
+        "recall": {"rate": 0.75, "hits": 3, "total": 4},
+        "precision": {"rate": 0.6, "hits": 3, "total": 5}}
+    text = rendered(report)
+    lines = {line.strip("│ ").split("│")[0].strip(): line for line in text.splitlines()}
+    assert "50,0 % (2 / 4)" in lines["Annonces d'arnaque dans un réseau signalé pour traite"]
+    assert "75,0 % (3 / 4)" in lines["Rappel arnaques (annonces d'arnaque dans un réseau "
+                                     "signalé comme arnaque)"]
+    assert "60,0 % (3 / 5)" in lines["Précision arnaques (annonces des réseaux signalés "
+                                     "comme arnaque)"]
+    assert "scam_suspected" not in text
+
+
+def test_scam_field_on_some_lines_only(tmp_path: Path) -> None:
+    # m3 lacks the field: it counts as not suspected of a scam, and the line is counted
+    report = evaluate_paths(*scam_files(tmp_path, scam_network_rows(without_field=("m3",))))
+    assert report.scam.flagged_as_trafficking == Share(2, 4)
+    assert report.scam.recall == Share(2, 4)  # b1, b2
+    assert report.scam.precision == Share(2, 3)  # b1, b2 among b1, b2, b6
+    c = report.counts
+    assert (c.networks_with_scam_field, c.scam_suspected_networks,
+            c.networks_without_scam_field) == (2, 1, 1)
+    assert "1 réseau(x) de l'export des réseaux sans scam_suspected" in rendered(report)
+
+
+def test_scam_field_absent_everywhere(tmp_path: Path) -> None:
+    report = evaluate_paths(*scam_files(tmp_path, scam_network_rows(
+        without_field=("m1", "m2", "m3"))))
+    # trafficking flags do not need the field
+    assert report.scam.flagged_as_trafficking == Share(2, 4)
+    assert (report.scam.recall, report.scam.precision) == (None, None)
+    assert report.counts.networks_without_scam_field == 0  # no line has it: not a mixture
+    data = report.to_dict()
+    assert data["scam"]["recall"] is None and data["scam"]["precision"] is None
+    text = rendered(report)
+    assert text.count("indéfini : aucun réseau exporté ne porte scam_suspected") == 3
+
+
+def test_scam_figures_without_networks_export(tmp_path: Path) -> None:
+    report = evaluate_paths(*scam_files(tmp_path, None))
+    assert report.scam.flagged_as_trafficking == Share(0, 4)  # nothing is suspected
+    assert (report.scam.recall, report.scam.precision) == (None, None)
+
+
+def test_scam_field_false_everywhere_gives_zero_recall_and_undefined_precision(
+        tmp_path: Path) -> None:
+    rows = [row | {"scam_suspected": False} for row in scam_network_rows()]
+    report = evaluate_paths(*scam_files(tmp_path, rows))
+    assert report.scam.recall == Share(0, 4)
+    assert report.scam.precision == Share(0, 0)  # no ad in a scam network: undefined
+    assert report.to_dict()["scam"]["precision"] == {"rate": None, "hits": 0, "total": 0}
+
+
+# --- independents' flags by presented origin ---------------------------------------------
+#
+# Independents' ads by presented origin, flagged (in network "t", suspected of trafficking)
+# or not ("u"): RO 1 of 5 (20 %), FR 1 of 4 (25 %), BR 1 of 2 (50 %), and 3 ads with no
+# stated origin, one flagged.
+
+ORIGIN_ADS = ([("RO", True)] + [("RO", False)] * 4 + [("FR", True)] + [("FR", False)] * 3
+              + [("BR", True), ("BR", False)] + [(None, True)] + [(None, False)] * 2)
+
+
+def origin_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    truth, ads = [], []
+    for number, (origin, flagged) in enumerate(ORIGIN_ADS):
+        group = "unknown" if origin is None else "french" if origin == "FR" else "foreign"
+        truth.append({"source": "s", "ad_id": str(number), "controller": f"I{number}",
+                      "controller_kind": "independent", "person": f"p{number}",
+                      "minor": False, "origin": origin, "origin_group": group})
+        ads.append({"source": "s", "ad_id": str(number), "network_id": "t" if flagged
+                    else "u", "risk": 0.5, "minor_suspected": False})
+    networks = [{"network_id": "t", "risk": 0.9, "trafficking_suspected": True},
+                {"network_id": "u", "risk": 0.1, "trafficking_suspected": False}]
+    return (write_jsonl(tmp_path / "truth.jsonl", truth),
+            write_jsonl(tmp_path / "ads.jsonl", ads),
+            write_jsonl(tmp_path / "networks.jsonl", networks))
+
+
+def test_flags_by_origin_and_ratio_across_origins(tmp_path: Path) -> None:
+    files = origin_files(tmp_path)
+    # at least 3 ads: RO 20 % and FR 25 % count, BR (2 ads) does not: 25 / 20 = 1.25
+    flags = evaluate_paths(*files, top_countries=2, origin_min_ads=3).independent_flags
+    assert flags.by_country == [("RO", Share(1, 5)), ("FR", Share(1, 4))]  # the top 2
+    assert flags.by_origin == [("RO", Share(1, 5)), ("FR", Share(1, 4)), ("BR", Share(1, 2))]
+    assert flags.origin_min_ads == 3
+    assert flags.origin_spread.highest == "FR" and flags.origin_spread.lowest == "RO"
+    assert flags.origin_spread.groups == 2
+    assert flags.origin_spread.ratio.value == pytest.approx(1.25)
+    # at least 2 ads: BR 50 % over RO 20 % = 2.5, three origins
+    report = evaluate_paths(*files, origin_min_ads=2)
+    assert report.independent_flags.origin_spread == Spread("BR", "RO", 3, Ratio(2.5, None))
+    # the French / foreign groups are unchanged: FR 1 / 4, foreign 2 / 7
+    assert report.independent_flags.by_origin_group["foreign"] == Share(2, 7)
+    data = report.to_dict()["independent_flags"]
+    assert data["origin_ratio"] == {"value": 2.5, "note": None, "highest": "BR",
+                                    "lowest": "RO", "origins_counted": 3, "min_ads": 2}
+    assert [row["origin"] for row in data["by_origin"]] == ["RO", "FR", "BR"]
+    text = rendered(report)
+    assert "Rapport max / min entre origines présentées (≥ 2 annonces)" in text
+    assert "2,50 (BR 50,0 % / RO 20,0 %, 3 origines)" in text
+    # at least 5 ads: RO alone
+    alone = evaluate_paths(*files, origin_min_ads=5).independent_flags.origin_spread
+    assert alone == Spread(None, None, 1, Ratio(None, "too_few_groups"))
+    assert "moins de deux origines" in rendered(evaluate_paths(*files, origin_min_ads=5))
+
+
 # --- inputs that break their contract ----------------------------------------------------
 
 
@@ -318,6 +498,8 @@ def with_line(rows: list[dict[str, Any]], index: int, **changes: Any) -> list[di
     ("networks", with_line(network_rows(), 2, trafficking_suspected=1), 3,
      "trafficking_suspected"),
     ("networks", with_line(network_rows(), 2, risk=-0.1), 3, "risk must be"),
+    ("networks", with_line(network_rows(), 2, scam_suspected=1), 3, "scam_suspected"),
+    ("networks", with_line(network_rows(), 2, scam_suspected=None), 3, "scam_suspected"),
 ])
 def test_contract_breaches_name_file_and_line(tmp_path: Path, files: tuple[Path, Path, Path],
                                               which: str, rows: list[dict[str, Any]],

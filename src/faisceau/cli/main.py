@@ -425,7 +425,7 @@ def evaluate(
 ) -> None:
     """Compare the system's exports with a synthetic world's ground truth: clustering
     (B-cubed), network ranking (top-k, ROC AUC), minors, false flags on independent workers
-    overall and by presented origin."""
+    overall and by presented origin, scam ads flagged as trafficking and scam suspicions."""
     truth_file = truth / "truth" / "ads.jsonl" if truth.is_dir() else truth
     with user_errors(), tempfile.TemporaryDirectory(prefix="faisceau-eval-") as tmp:
         if ads is None:

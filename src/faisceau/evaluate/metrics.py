@@ -41,10 +41,22 @@ class BCubed(NamedTuple):
 class Ratio(NamedTuple):
     """A ratio of two rates; ``value`` is ``None`` when it is not a finite number, and
     ``note`` then says why: ``"no_ads"`` (a rate is over nothing), ``"both_zero"`` (0/0)
-    or ``"infinite"`` (a positive rate over a zero one)."""
+    or ``"infinite"`` (a positive rate over a zero one); ``spread`` adds
+    ``"too_few_groups"`` (fewer than two groups with enough items to compare)."""
 
     value: float | None
     note: str | None
+
+
+class Spread(NamedTuple):
+    """The highest rate over the lowest one among the groups with enough items: which
+    groups they are (``None`` when fewer than two groups count), how many groups count,
+    and their ``Ratio``, whose ``note`` is ``"too_few_groups"`` when fewer than two do."""
+
+    highest: str | None
+    lowest: str | None
+    groups: int
+    ratio: Ratio
 
 
 def contingency(predicted: Iterable[P], true: Iterable[T]) -> Counter[tuple[P, T]]:
@@ -177,6 +189,28 @@ def false_minor_rate(cells: Mapping[tuple[str, bool], int]) -> Share:
     return Share(hits, hits + cells.get(("independent", False), 0))
 
 
+def recall(cells: Mapping[tuple[bool, bool], int]) -> Share:
+    """Share of the truly positive items that are predicted positive.
+    ``cells`` maps (truly positive, predicted positive) to a count of items."""
+    hits = cells.get((True, True), 0)
+    return Share(hits, hits + cells.get((True, False), 0))
+
+
+def precision(cells: Mapping[tuple[bool, bool], int]) -> Share:
+    """Share of the items predicted positive that are truly positive.
+    ``cells`` maps (truly positive, predicted positive) to a count of items."""
+    hits = cells.get((True, True), 0)
+    return Share(hits, hits + cells.get((False, True), 0))
+
+
+def kind_flag_rate(cells: Mapping[tuple[str, bool], int], kind: str) -> Share:
+    """Share of the ads of controllers of ``kind`` that are flagged (e.g. scam ads sitting
+    in a network suspected of trafficking). ``cells`` maps (controller kind, flagged) to a
+    count of ads."""
+    hits = cells.get((kind, True), 0)
+    return Share(hits, hits + cells.get((kind, False), 0))
+
+
 def rates_by(cells: Mapping[tuple[K, bool], int]) -> dict[K, Share]:
     """One share per group: ``cells`` maps (group, flagged) to a count of ads."""
     rates: dict[K, Share] = {}
@@ -197,3 +231,23 @@ def rate_ratio(numerator: Share, denominator: Share) -> Ratio:
         return Ratio(None, "both_zero" if numerator.hits == 0 else "infinite")
     return Ratio(numerator.hits * denominator.total / (numerator.total * denominator.hits),
                  None)
+
+
+def spread(rates: Mapping[str, Share], min_total: int) -> Spread:
+    """How many times the highest rate is the lowest, among the groups of ``rates`` with at
+    least ``min_total`` items (and at least one). Rates are compared exactly (a·d against
+    b·c). Among equal rates the highest is the first group by name and the lowest the last,
+    so that the answer does not depend on the order of ``rates`` and names two groups even
+    when every rate is the same."""
+    counted = sorted((group, s) for group, s in rates.items()
+                     if s.total >= max(min_total, 1))
+    if len(counted) < 2:
+        return Spread(None, None, len(counted), Ratio(None, "too_few_groups"))
+    highest = lowest = counted[0]
+    for item in counted[1:]:
+        _, s = item
+        if s.hits * highest[1].total > highest[1].hits * s.total:
+            highest = item
+        if s.hits * lowest[1].total <= lowest[1].hits * s.total:
+            lowest = item
+    return Spread(highest[0], lowest[0], len(counted), rate_ratio(highest[1], lowest[1]))

@@ -12,6 +12,11 @@ streamed once and folded into counters, and the metrics (``metrics``) work on th
 Without a networks export no network is suspected of trafficking and a network's risk is the
 highest risk of its ads. A network named by ads but absent from a networks export gets the
 same defaults; both cases are counted in the report.
+
+Scam figures: ``scam_suspected`` on the networks lines marks fake ads that defraud clients.
+When no networks line carries it (an export from before the field, or no networks export),
+scam recall and precision are undefined (``None``); when some lines carry it, a line
+without it counts as not suspected of a scam, and those lines are counted.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from rich.console import Group, RenderableType
@@ -34,13 +39,18 @@ from faisceau.evaluate.metrics import (
     BCubed,
     Ratio,
     Share,
+    Spread,
     bcubed,
     false_minor_rate,
+    kind_flag_rate,
     majority_controller,
     minor_recall,
+    precision,
     rate_ratio,
     rates_by,
+    recall,
     roc_auc,
+    spread,
     top_k_precision,
     top_networks,
 )
@@ -49,6 +59,15 @@ CONTROLLER_KINDS = ("independent", "pimp", "network", "scam")
 TRAFFICKING_KINDS = frozenset({"pimp", "network"})
 ORIGIN_GROUPS = ("french", "foreign", "unknown")
 TOP_COUNTRIES = 10
+# Presented origins with fewer independent workers' ads than this are left out of the
+# highest / lowest flag-rate ratio across origins. The target is a ratio within 1.25 at a
+# flag rate of at most 2 %, i.e. rates 0.5 percentage point apart; below 200 ads, a single
+# flagged ad moves an origin's rate by more than that (1/200 = 0.5 point), so one ad could
+# make or break the target alone. Sampling noise is larger still (about ±1 point at 2 % on
+# 200 ads, more since a worker's ads go together): on small worlds the ratio is indicative,
+# on national ones most origins have thousands of ads.
+ORIGIN_MIN_ADS = 200
+NO_SPREAD = Spread(None, None, 0, Ratio(None, "too_few_groups"))
 
 # Looking a value up here both validates it and swaps it for one shared string object.
 _KINDS = {kind: kind for kind in CONTROLLER_KINDS}
@@ -56,6 +75,14 @@ _GROUPS = {group: group for group in ORIGIN_GROUPS}
 
 # controller, controller kind, minor, origin country, origin group
 TruthAd = tuple[str, str, bool, str | None, str]
+
+
+class NetworkLine(NamedTuple):
+    """What the evaluation reads of an ``export networks`` line."""
+
+    risk: float
+    trafficking_suspected: bool
+    scam_suspected: bool | None  # None: the line does not carry the field
 
 
 class EvaluationInputError(ValueError):
@@ -82,6 +109,11 @@ class Counts:
     networks_export: bool
     networks_without_summary: int  # named by an ad, absent from the networks export
     networks_without_ads: int  # in the networks export, named by no ad
+    # networks export lines carrying scam_suspected, those where it is true, and those
+    # without it while others have it (counted as not suspected of a scam)
+    networks_with_scam_field: int = 0
+    scam_suspected_networks: int = 0
+    networks_without_scam_field: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,6 +135,22 @@ class IndependentFlags:
     # that stays measurable when (almost) nobody is flagged.
     mean_risk: dict[str, float | None] = field(default_factory=dict)
     mean_risk_ratio: float | None = None
+    # Every presented origin (not only the most frequent), most ads first, and the highest
+    # over the lowest flag rate among the origins with at least ``origin_min_ads`` ads.
+    by_origin: list[tuple[str, Share]] = field(default_factory=list)
+    origin_min_ads: int = ORIGIN_MIN_ADS
+    origin_spread: Spread = NO_SPREAD
+
+
+@dataclass(frozen=True)
+class ScamFigures:
+    """Ads of scam controllers (fake ads defrauding clients, not exploitation)."""
+
+    flagged_as_trafficking: Share  # scam ads in a network suspected of trafficking
+    # Scam ads in a network suspected of a scam, and the share of the ads of such networks
+    # that are scam ads; None when no networks line carries scam_suspected.
+    recall: Share | None
+    precision: Share | None
 
 
 @dataclass(frozen=True)
@@ -113,6 +161,7 @@ class EvaluationReport:
     minor_recall: Share
     false_minor_rate: Share
     independent_flags: IndependentFlags
+    scam: ScamFigures
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable, stable English keys; undefined values are ``null``."""
@@ -132,6 +181,9 @@ class EvaluationReport:
                 "networks_export": c.networks_export,
                 "networks_without_summary": c.networks_without_summary,
                 "networks_without_ads": c.networks_without_ads,
+                "networks_with_scam_field": c.networks_with_scam_field,
+                "scam_suspected_networks": c.scam_suspected_networks,
+                "networks_without_scam_field": c.networks_without_scam_field,
             },
             "clustering": {
                 "bcubed_precision": self.clustering.precision if self.clustering else None,
@@ -157,6 +209,23 @@ class EvaluationReport:
                                          "note": flags.foreign_french.note},
                 "mean_risk_by_origin_group": flags.mean_risk,
                 "mean_risk_foreign_french_ratio": flags.mean_risk_ratio,
+                "by_origin": [{"origin": origin, **_share_dict(s)}
+                              for origin, s in flags.by_origin],
+                "origin_ratio": {
+                    "value": flags.origin_spread.ratio.value,
+                    "note": flags.origin_spread.ratio.note,
+                    "highest": flags.origin_spread.highest,
+                    "lowest": flags.origin_spread.lowest,
+                    "origins_counted": flags.origin_spread.groups,
+                    "min_ads": flags.origin_min_ads,
+                },
+            },
+            "scam": {
+                "flagged_as_trafficking": _share_dict(self.scam.flagged_as_trafficking),
+                "recall": (None if self.scam.recall is None
+                           else _share_dict(self.scam.recall)),
+                "precision": (None if self.scam.precision is None
+                              else _share_dict(self.scam.precision)),
             },
         }
 
@@ -236,9 +305,9 @@ def load_truth(path: Path) -> tuple[dict[tuple[str, str], TruthAd], dict[str, st
     return ads, kinds
 
 
-def load_networks(path: Path) -> dict[str, tuple[float, bool]]:
-    """The networks export: network_id -> (risk, trafficking_suspected)."""
-    networks: dict[str, tuple[float, bool]] = {}
+def load_networks(path: Path) -> dict[str, NetworkLine]:
+    """The networks export: network_id -> its ``NetworkLine``."""
+    networks: dict[str, NetworkLine] = {}
     for number, row in _records(path):
         try:
             network, risk, suspected = (row["network_id"], row["risk"],
@@ -252,9 +321,12 @@ def load_networks(path: Path) -> dict[str, tuple[float, bool]]:
         if type(suspected) is not bool:
             raise EvaluationInputError(path, number, "trafficking_suspected must be true or "
                                                      "false")
+        scam = row.get("scam_suspected")
+        if "scam_suspected" in row and type(scam) is not bool:
+            raise EvaluationInputError(path, number, "scam_suspected must be true or false")
         if network in networks:
             raise EvaluationInputError(path, number, f"duplicate network {network}")
-        networks[network] = (float(risk), suspected)
+        networks[network] = NetworkLine(float(risk), suspected, scam)
     return networks
 
 
@@ -277,15 +349,20 @@ class _Tally:
     # (origin group, risk) -> independent workers' ads; summed exactly at the end (fsum),
     # so that the mean does not depend on the order of the lines.
     independent_risk: dict[tuple[str, float], int] = field(default_factory=dict)
+    # (controller kind, in a network suspected of trafficking)
+    kind_trafficking: dict[tuple[str, bool], int] = field(default_factory=dict)
+    # (a scam ad, in a network suspected of a scam)
+    scams: dict[tuple[bool, bool], int] = field(default_factory=dict)
 
 
 def _fold_ads(path: Path, truth: dict[tuple[str, str], TruthAd],
-              suspected: set[str]) -> tuple[_Tally, int]:
+              suspected: set[str], scam_suspected: set[str]) -> tuple[_Tally, int]:
     """Stream the ads export into a ``_Tally``; also return how many truth ads it lacks.
     Consumes ``truth``: a matched ad leaves it, so memory does not grow while streaming."""
     tally = _Tally()
     max_risk, cells, scores = tally.max_risk, tally.cells, tally.scores
     minors, kind_minors, independents = tally.minors, tally.kind_minors, tally.independents
+    kind_trafficking, scams = tally.kind_trafficking, tally.scams
     matched: set[tuple[str, str]] = set()
     extra: set[tuple[str, str]] = set()
     for number, row in _records(path):
@@ -322,8 +399,13 @@ def _fold_ads(path: Path, truth: dict[tuple[str, str], TruthAd],
         minors[minor_cell] = minors.get(minor_cell, 0) + 1
         kind_cell = (kind, minor_suspected)
         kind_minors[kind_cell] = kind_minors.get(kind_cell, 0) + 1
+        flagged = network in suspected
+        trafficking_cell = (kind, flagged)
+        kind_trafficking[trafficking_cell] = kind_trafficking.get(trafficking_cell, 0) + 1
+        scam_cell = (kind == "scam", network in scam_suspected)
+        scams[scam_cell] = scams.get(scam_cell, 0) + 1
         if kind == "independent":
-            flag_cell = (group, origin, network in suspected)
+            flag_cell = (group, origin, flagged)
             independents[flag_cell] = independents.get(flag_cell, 0) + 1
             risk_cell = (group, float(risk))
             tally.independent_risk[risk_cell] = tally.independent_risk.get(risk_cell, 0) + 1
@@ -332,7 +414,7 @@ def _fold_ads(path: Path, truth: dict[tuple[str, str], TruthAd],
 
 def _independent_flags(independents: dict[tuple[str, str | None, bool], int],
                        risks: dict[tuple[str, float], int],
-                       top_countries: int) -> IndependentFlags:
+                       top_countries: int, origin_min_ads: int) -> IndependentFlags:
     by_group_cells: dict[tuple[str, bool], int] = {}
     by_country_cells: dict[tuple[str, bool], int] = {}
     overall_cells: dict[tuple[str, bool], int] = {}
@@ -343,8 +425,8 @@ def _independent_flags(independents: dict[tuple[str, str | None, bool], int],
             by_country_cells[origin, flagged] = by_country_cells.get((origin, flagged), 0) + c
     by_group = rates_by(by_group_cells)
     by_group = {group: by_group.get(group, Share(0, 0)) for group in ORIGIN_GROUPS}
-    countries = sorted(rates_by(by_country_cells).items(),
-                       key=lambda item: (-item[1].total, item[0]))
+    by_country = rates_by(by_country_cells)
+    countries = sorted(by_country.items(), key=lambda item: (-item[1].total, item[0]))
     mean_risk = {group: math.fsum(risk * c for (g, risk), c in risks.items() if g == group)
                  / share.total if share.total else None for group, share in by_group.items()}
     foreign, french = mean_risk["foreign"], mean_risk["french"]
@@ -355,11 +437,15 @@ def _independent_flags(independents: dict[tuple[str, str | None, bool], int],
         foreign_french=rate_ratio(by_group["foreign"], by_group["french"]),
         mean_risk=mean_risk,
         mean_risk_ratio=foreign / french if foreign is not None and french else None,
+        by_origin=countries,
+        origin_min_ads=origin_min_ads,
+        origin_spread=spread(by_country, origin_min_ads),
     )
 
 
 def evaluate_paths(truth: Path, ads_export: Path, networks_export: Path | None,
-                   *, top_countries: int = TOP_COUNTRIES) -> EvaluationReport:
+                   *, top_countries: int = TOP_COUNTRIES,
+                   origin_min_ads: int = ORIGIN_MIN_ADS) -> EvaluationReport:
     """Evaluate the exports against the ground truth of a synthetic world.
 
     Raises ``EvaluationInputError`` (file, line, reason) on a line that cannot be read or
@@ -367,22 +453,24 @@ def evaluate_paths(truth: Path, ads_export: Path, networks_export: Path | None,
     """
     truth_ads, kinds = load_truth(truth)
     networks = load_networks(networks_export) if networks_export is not None else {}
-    suspected = {network for network, (_, flag) in networks.items() if flag}
+    suspected = {network for network, line in networks.items() if line.trafficking_suspected}
+    scam_suspected = {network for network, line in networks.items() if line.scam_suspected}
     truth_count = len(truth_ads)
-    tally, missing_from_export = _fold_ads(ads_export, truth_ads, suspected)
+    tally, missing_from_export = _fold_ads(ads_export, truth_ads, suspected, scam_suspected)
     del truth_ads  # what is left of it: the ads missing from the export
     return _report(truth_count, kinds, networks, suspected, tally, missing_from_export,
-                   networks_export is not None, top_countries)
+                   networks_export is not None, top_countries, origin_min_ads)
 
 
-def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, tuple[float, bool]],
+def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, NetworkLine],
             suspected: set[str], tally: _Tally, missing_from_export: int,
-            has_networks_export: bool, top_countries: int) -> EvaluationReport:
+            has_networks_export: bool, top_countries: int,
+            origin_min_ads: int) -> EvaluationReport:
     """The figures, from the counts one pass over the files left."""
     # Network risk: from the networks export when it has the network, else the highest
     # risk of its ads (the contract's default when there is no networks export).
     risks = dict(tally.max_risk)
-    risks.update((network, risk) for network, (risk, _) in networks.items())
+    risks.update((network, line.risk) for network, line in networks.items())
 
     controllers = {controller for _, controller in tally.cells}
     per_kind = dict.fromkeys(CONTROLLER_KINDS, 0)
@@ -401,6 +489,7 @@ def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, tuple[f
             for network in ranked]
 
     evaluated = sum(tally.cells.values())
+    with_scam_field = sum(1 for line in networks.values() if line.scam_suspected is not None)
     counts = Counts(
         truth_ads=truth_count,
         export_ads=tally.export_ads,
@@ -415,7 +504,11 @@ def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, tuple[f
         networks_without_summary=(sum(1 for n in tally.max_risk if n not in networks)
                                   if has_networks_export else 0),
         networks_without_ads=sum(1 for n in networks if n not in tally.max_risk),
+        networks_with_scam_field=with_scam_field,
+        scam_suspected_networks=sum(1 for line in networks.values() if line.scam_suspected),
+        networks_without_scam_field=len(networks) - with_scam_field if with_scam_field else 0,
     )
+    scam_field = with_scam_field > 0
     return EvaluationReport(
         counts=counts,
         clustering=bcubed(tally.cells),
@@ -423,7 +516,12 @@ def _report(truth_count: int, kinds: dict[str, str], networks: dict[str, tuple[f
         minor_recall=minor_recall(tally.minors),
         false_minor_rate=false_minor_rate(tally.kind_minors),
         independent_flags=_independent_flags(tally.independents, tally.independent_risk,
-                                             top_countries),
+                                             top_countries, origin_min_ads),
+        scam=ScamFigures(
+            flagged_as_trafficking=kind_flag_rate(tally.kind_trafficking, "scam"),
+            recall=recall(tally.scams) if scam_field else None,
+            precision=precision(tally.scams) if scam_field else None,
+        ),
     )
 
 
@@ -439,7 +537,13 @@ _RATIO_NOTES = {
     "infinite": "infini : aucune annonce d'origine française signalée, "
                 "mais des annonces d'origine étrangère le sont",
 }
+_SPREAD_NOTES = {
+    "too_few_groups": "indéfini : moins de deux origines présentées avec assez d'annonces",
+    "both_zero": "indéfini : aucun signalement dans aucune de ces origines (0/0)",
+    "infinite": "infini : une de ces origines n'a aucun signalement, d'autres en ont",
+}
 UNDEFINED = "indéfini"
+NO_SCAM_FIELD = "indéfini : aucun réseau exporté ne porte scam_suspected"
 
 
 def _number(n: int) -> str:
@@ -450,11 +554,26 @@ def _score(x: float | None) -> str:
     return UNDEFINED if x is None else f"{x:.3f}".replace(".", ",")
 
 
+def _rate(s: Share) -> str:
+    return UNDEFINED if s.value is None else f"{100 * s.value:.1f} %".replace(".", ",")
+
+
 def _percent(s: Share) -> str:
-    counted = f"({_number(s.hits)} / {_number(s.total)})"
-    if s.value is None:
-        return f"{UNDEFINED} {counted}"
-    return f"{100 * s.value:.1f} %".replace(".", ",") + f" {counted}"
+    return f"{_rate(s)} ({_number(s.hits)} / {_number(s.total)})"
+
+
+def _spread(flags: IndependentFlags) -> str:
+    """The highest / lowest ratio of flag rates across origins, with the two origins."""
+    spread_ = flags.origin_spread
+    rates = dict(flags.by_origin)
+    if spread_.ratio.value is None:
+        text = _SPREAD_NOTES.get(spread_.ratio.note or "", UNDEFINED)
+    else:
+        text = f"{spread_.ratio.value:.2f}".replace(".", ",")
+    if spread_.highest is None or spread_.lowest is None:
+        return text
+    return (f"{text} ({spread_.highest} {_rate(rates[spread_.highest])} / "
+            f"{spread_.lowest} {_rate(rates[spread_.lowest])}, {spread_.groups} origines)")
 
 
 def _table(sections: list[tuple[str, list[tuple[str, str]]]]) -> Table:
@@ -517,6 +636,20 @@ def render(report: EvaluationReport) -> RenderableType:
               for group, value in flags_report.mean_risk.items()]
     flags.append(("Rapport des risques moyens étrangère / française",
                   _score(flags_report.mean_risk_ratio)))
+    flags.append((f"Rapport max / min entre origines présentées "
+                  f"(≥ {_number(flags_report.origin_min_ads)} annonces)",
+                  _spread(flags_report)))
+    scam = report.scam
+    scams = [
+        ("Annonces d'arnaque dans un réseau signalé pour traite",
+         _percent(scam.flagged_as_trafficking)),
+        ("Rappel arnaques (annonces d'arnaque dans un réseau signalé comme arnaque)",
+         NO_SCAM_FIELD if scam.recall is None else _percent(scam.recall)),
+        ("Précision arnaques (annonces des réseaux signalés comme arnaque)",
+         NO_SCAM_FIELD if scam.precision is None else _percent(scam.precision)),
+        ("Réseaux signalés comme arnaque",
+         _number(c.scam_suspected_networks) if c.networks_with_scam_field else NO_SCAM_FIELD),
+    ]
 
     notes: list[str] = []
     if c.missing_from_export or c.missing_from_truth:
@@ -532,6 +665,10 @@ def render(report: EvaluationReport) -> RenderableType:
     if c.networks_without_ads:
         notes.append(f"{_number(c.networks_without_ads)} réseau(x) de l'export des réseaux "
                      "sans aucune annonce.")
+    if c.networks_without_scam_field:
+        notes.append(f"{_number(c.networks_without_scam_field)} réseau(x) de l'export des "
+                     "réseaux sans scam_suspected : compté(s) comme non signalé(s) pour "
+                     "arnaque.")
     return Group(
         _table([
             ("Volumes", volumes),
@@ -539,6 +676,7 @@ def render(report: EvaluationReport) -> RenderableType:
             ("Classement des réseaux par risque", ranking),
             ("Mineurs", minors),
             ("Annonces d'indépendants dans un réseau signalé", flags),
+            ("Arnaques (fausses annonces escroquant les clients)", scams),
         ]),
         *(Text(note) for note in notes),
     )
