@@ -460,6 +460,12 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     # not groups: a network split over several numbers shows its own photos in several
     # groups, which does not make them common. Decided again until nothing changes.
     kinds = _comparisons(data, settings, groups, keys, photo, persona_of_ad)
+    # When each group was advertised, in weeks: co-location is comparable only for groups
+    # advertised at the same time.
+    first_week = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    last_week = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first_week, groups, data.first_day // 7)
+    np.maximum.at(last_week, groups, data.last_day // 7)
     for kind in kinds:
         kind.shared = shared(kind.values, left, right, kind.family_of_value)
         if kind.name == "text":  # texts alike, not only a band in common
@@ -470,7 +476,8 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
         clusters = int(labels.max()) + 1
         cluster_of_group = np.zeros(count, dtype=np.int64)
         cluster_of_group[groups] = labels
-        weighed = _weigh(kinds, left, right, cluster_of_group, clusters)
+        weighed = _weigh(kinds, left, right, cluster_of_group, clusters, first_week,
+                         last_week)
         needed = threshold(clusters, settings.min_posterior)
         accept = weighed.total >= needed
         merged = _components(count, left[accept], right[accept])
@@ -573,7 +580,7 @@ class _Weighed:
 
 
 def _weigh(kinds: list[_Comparison], left: Ints, right: Ints, cluster_of_group: Ints,
-           clusters: int) -> _Weighed:
+           clusters: int, first_week: Ints, last_week: Ints) -> _Weighed:
     """The weight of each kind for each candidate pair, frequencies counted by cluster."""
     counts: dict[str, Ints] = {}
     rarest: dict[str, Ints] = {}
@@ -588,18 +595,20 @@ def _weigh(kinds: list[_Comparison], left: Ints, right: Ints, cluster_of_group: 
                              else kind.shared.rarest(weighed.per_value))
     weights: dict[str, Floats] = {}
     same_persona = rarest["persona"] > 0
+    overlap = (first_week[left] <= last_week[right]) & (first_week[right] <= last_week[left])
     together = cluster_of_group[left] == cluster_of_group[right]
     for w in weighers:
         agree = rarest[w.kind] > 0
-        # Negative evidence where it means something: wording that differs (one writer
-        # keeps their wording), and different photos under the same name and age (two
-        # namesakes). A controller of several persons shows several names, photos and
-        # cities: their difference says nothing.
+        # Negative evidence, weighed by the same m: two parts of one controller mostly
+        # write alike, show a persona in common and meet somewhere; groups that both could
+        # and never do are likelier two. Photos are compared under the same persona only
+        # (two namesakes with their own photos); places only for groups advertised in the
+        # same weeks.
         disagrees = w.comparable(left, right) & ~agree
         if w.kind == "image":
             disagrees &= same_persona
-        elif w.kind != "text":
-            disagrees[:] = False
+        elif w.kind == "colocation":
+            disagrees &= overlap
         weights[w.kind] = np.where(
             agree, w.agreement(counts[w.kind], rarest[w.kind], left, right, together),
             np.where(disagrees, w.disagreement(left, right), 0.0))
