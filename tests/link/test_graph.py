@@ -175,7 +175,9 @@ def test_an_ad_without_identifier_joins_its_group_by_photo_text_and_persona() ->
     ads = [Ad(keys=["phone:+33611111111"], text=TEMPLATE, persona=3, commune=5,
               photos=[(1, 0x1234)]),
            Ad(keys=[], text=TEMPLATE, persona=3, commune=9, photos=[(1, 0x1234)])]
-    result = link(_input(ads + _background(300)), SETTINGS)
+    # Seen in another town the same week (negative evidence), but her photo, wording and
+    # persona are hers alone among a thousand advertisers.
+    result = link(_input(ads + _background(1000)), SETTINGS)
     assert _together(result.labels, 0, 1)
 
 
