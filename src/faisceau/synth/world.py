@@ -332,12 +332,12 @@ class World:
         self.big_cities = int(conf["big_cities"])
         # The most stolen independent workers' photo sets, filled from recent independents:
         # as many as give each about ``scam_personas_per_stolen_set`` personas at a time,
-        # the most stolen (weights 1/rank) far more.
+        # the most stolen more (Zipf weights).
         self.stolen: list[list[tuple[int, str]]] = []
         self.stolen_size = max(1, round(self.targets["scam"]
                                         * self.rates["scam_popular_photo_share"]
                                         / float(conf["scam_personas_per_stolen_set"])))
-        self.stolen_ranks = _zipf(self.stolen_size, 1.0)
+        self.stolen_ranks = _zipf(self.stolen_size, float(conf["stolen_popularity_exponent"]))
         self.recent_independents: list[list[tuple[int, str]]] = []
         self.second_name_ad_share = float(conf["second_name_ad_share"])
         self.second_name_text_keeps_name = float(conf["second_name_text_keeps_name"])
