@@ -384,6 +384,9 @@ def synth(
     gzip: Annotated[bool | None, typer.Option("--gzip/--no-gzip", help=".jsonl.gz files.")]
     = None,
     single_file: Annotated[bool, typer.Option("--single-file", help="One file.")] = False,
+    confounding: Annotated[float | None, typer.Option(
+        help="Multiplies every confounder's rate (0: none, 1: calibrated, 2: doubled).")]
+    = None,
 ) -> None:
     """Generate a synthetic world: a daily crawl of ads (OUT/crawl) and its ground truth
     (OUT/truth). Same parameters and seed, same bytes."""
@@ -399,7 +402,10 @@ def synth(
         images=images if images is not None else base.images,
         gzip=gzip if gzip is not None else base.gzip,
         single_file=single_file,
+        confounding=confounding if confounding is not None else base.confounding,
     )
+    if params.confounding < 0:
+        raise fail("--confounding must be 0 or more")
     with user_errors(), _progress() as progress:
         task = progress.add_task("monde synthétique", total=params.days)
         written = write_world(params, out_dir, on_day=lambda: progress.advance(task))
