@@ -9,8 +9,8 @@ Two curves:
 
 - over world size: the ``small`` and ``demo`` presets (demo has images and corrupt lines),
   a national day (scale 1, 1 day) and a national month (scale 1, 30 days);
-- over the confounder rate at demo scale (0 = none, 1 = calibrated, 2 = doubled), when the
-  synthetic world's ``Params`` has a ``confounding`` field; otherwise the script says so.
+- over the confounder rate at demo scale (0 = none, 1 = calibrated, 2 = doubled; the
+  synthetic world's ``Params.confounding``).
 
     .venv/bin/python benchmarks/linking_quality.py                       # small, demo
     .venv/bin/python benchmarks/linking_quality.py --sizes small,demo,national-day,national-month
@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from _common import WorldRun, machine, run_world
 from faisceau.evaluate.metrics import Share
@@ -266,21 +265,14 @@ def main() -> int:
 
     if confounding:
         print("\n== Over confounder rate (demo scale)")
-        fields = {f.name for f in dataclasses.fields(Params)}
-        if "confounding" not in fields:
-            print("  Unavailable: the synthetic world's Params has no 'confounding' field in "
-                  "this code; the curve needs the branch that adds it.")
-        else:
-            confounded_rows: list[tuple[str, WorldRun]] = []
-            for rate in confounding:
-                for seed in seeds:
-                    change: dict[str, Any] = {"confounding": rate}
-                    params = dataclasses.replace(_seeded(PRESETS["demo"], seed), **change)
-                    label = f"demo c={rate:g} s{params.seed}"
-                    confounded_rows.append((label, run_one(label, params,
-                                                           args.origin_min_ads)))
-            print()
-            print_table(confounded_rows, cols)
+        confounded_rows: list[tuple[str, WorldRun]] = []
+        for rate in confounding:
+            for seed in seeds:
+                params = dataclasses.replace(_seeded(PRESETS["demo"], seed), confounding=rate)
+                label = f"demo c={rate:g} s{params.seed}"
+                confounded_rows.append((label, run_one(label, params, args.origin_min_ads)))
+        print()
+        print_table(confounded_rows, cols)
     return 0
 
 
