@@ -6,11 +6,14 @@ A pure function of arrays (no store), vectorised with numpy and scipy, in three 
    outright. A number that changed hands is not one identifier: when its ads, in time
    order, fall into runs of one persona each that do not overlap, each run is its own
    identifier (``handover``). The connected groups are the *groups*.
-2. **Weak evidence** between groups: near-duplicate text (MinHash-LSH over slot-masked
-   shingles), the same photo (exact or perceptual hash), the same persona (name and stated
-   age), co-location (same commune, same ISO week). None of these links two groups alone:
-   a link needs one of the configured corroborations (three kinds together, e.g. text,
-   persona and co-location). Stock evidence never counts: a text bucket seen in many
+2. **Weak evidence** between groups that write alike (MinHash-LSH over slot-masked
+   shingles) or show the same photo (exact or perceptual hash), compared on four kinds:
+   text, photo, persona (name and stated age), co-location (same commune, same ISO week).
+   Each kind is weighed by how rare what the groups share is (``evidence``: Fellegi–Sunter
+   weights, u counted over the networks found, m learnt from the groups strong
+   identifiers join), negative evidence included; a link needs a total weight that grows
+   with the store. Decided again, frequencies counted over the networks found, until
+   nothing changes. Stock evidence is not even compared: a text bucket seen in many
    communes in one week, a photo shown by many groups.
 3. **Bridges cut**: a weak link whose removal would split its network into two sides of
    several ads each is dropped, so one coincidence cannot chain two established groups.
@@ -202,16 +205,15 @@ def _pairs_in_buckets(bucket: Ints, member: Ints) -> tuple[Ints, Ints, Ints]:
     return member[li], member[ri], bucket[wi]
 
 
-Pairs = tuple[Ints, Ints, Ints, Ints, Ints]
+Pairs = tuple[Ints, Ints, Ints, Ints]
 
 
 def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings) -> Pairs:
-    """Group pairs with near-duplicate, non-stock text, one version of each, and how many
-    groups use the rarest text bucket they share."""
+    """Group pairs with near-duplicate, non-stock text, and one version of each."""
     empty = np.empty(0, dtype=np.int64)
     rows = np.flatnonzero(data.has_text)
     if len(rows) == 0:
-        return empty, empty, empty, empty, empty
+        return empty, empty, empty, empty
     bands = text_sim.band_keys(data.signatures[rows], settings.bands)
     version = np.repeat(rows, settings.bands)
     bucket = bands.ravel().view(np.int64)
@@ -229,18 +231,15 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings) -> Pairs:
     bucket, bucket_id, group, version = (bucket[keep], bucket_id[keep], group[keep],
                                          version[keep])
     if len(bucket) == 0:
-        return empty, empty, empty, empty, empty
-    in_bucket = counts[bucket_id]
+        return empty, empty, empty, empty
     stock = _stock_buckets(bucket_id, data.version_ads[version], data,
                            settings.stock_text_communes)
     keep = ~stock[bucket_id]
     bucket, group, version = bucket[keep], group[keep], version[keep]
-    in_bucket = in_bucket[keep]
     member = np.arange(len(bucket), dtype=np.int64)
     left, right, _ = _pairs_in_buckets(bucket, member)
     if len(left) == 0:
-        return empty, empty, empty, empty, empty
-    frequency = in_bucket[left]
+        return empty, empty, empty, empty
     gl, gr = group[left], group[right]
     vl, vr = version[left], version[right]
     swap = gl > gr
@@ -248,18 +247,13 @@ def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings) -> Pairs:
     vl, vr = np.where(swap, vr, vl), np.where(swap, vl, vr)
     similar = text_sim.similarity(data.signatures, vl, vr) >= settings.min_similarity
     gl, gr, vl, vr = gl[similar], gr[similar], vl[similar], vr[similar]
-    return _first_per_pair(gl, gr, vl, vr, frequency[similar])
+    return _first_per_pair(gl, gr, vl, vr)
 
 
-def _first_per_pair(gl: Ints, gr: Ints, wl: Ints, wr: Ints, frequency: Ints) -> Pairs:
-    """One row per group pair (its first witnesses), with the lowest frequency of any of
-    its rows."""
-    packed = _pack(gl, gr)
-    order = np.lexsort((frequency, packed))
-    packed, frequency = packed[order], frequency[order]
-    first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]]) if len(packed) else packed
-    chosen = order[first]
-    return gl[chosen], gr[chosen], wl[chosen], wr[chosen], frequency[first]
+def _first_per_pair(gl: Ints, gr: Ints, wl: Ints, wr: Ints) -> Pairs:
+    """One row per group pair, with its first witnesses."""
+    _, first = np.unique(_pack(gl, gr), return_index=True)
+    return gl[first], gr[first], wl[first], wr[first]
 
 
 def _stock_buckets(bucket_id: Ints, ads: Ints, data: LinkInput, limit: int
@@ -335,12 +329,11 @@ def _distinct_ids(values: Ints) -> Ints:
 
 def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings,
                  photo: Ints) -> Pairs:
-    """Group pairs showing the same photo (``photo``: per image row, from ``photos``), one
-    ad of each, and how many groups show the rarest photo they share; photos shown by many
-    groups are stock and do not count."""
+    """Group pairs showing the same photo (``photo``: per image row, from ``photos``), and
+    one ad of each; photos shown by many groups are stock and do not count."""
     empty = np.empty(0, dtype=np.int64)
     if len(data.image_ads) == 0:
-        return empty, empty, empty, empty, empty
+        return empty, empty, empty, empty
     group = groups[data.image_ads]
     order = np.lexsort((data.image_ads, group, photo))
     photo, group, ad = photo[order], group[order], data.image_ads[order]
@@ -348,14 +341,13 @@ def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings,
     photo, group, ad = photo[first], group[first], ad[first]
     _, inverse, counts = np.unique(photo, return_inverse=True, return_counts=True)
     keep = (counts[inverse] >= 2) & (counts[inverse] <= settings.max_image_groups)
-    shown_by = counts[inverse][keep]
     photo, group, ad = photo[keep], group[keep], ad[keep]
     left_i, right_i, _ = _pairs_in_buckets(photo, np.arange(len(photo), dtype=np.int64))
     gl, gr, al, ar = group[left_i], group[right_i], ad[left_i], ad[right_i]
     swap = gl > gr
     gl, gr = np.where(swap, gr, gl), np.where(swap, gl, gr)
     al, ar = np.where(swap, ar, al), np.where(swap, al, ar)
-    return _first_per_pair(gl, gr, al, ar, shown_by[left_i])
+    return _first_per_pair(gl, gr, al, ar)
 
 
 def _cell_rows(data: LinkInput) -> tuple[Ints, Ints]:
@@ -444,8 +436,8 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     photo = photos(data, settings)
 
     # Candidates: group pairs with near-duplicate text or the same photo (the blocking).
-    tl, tr, vl, vr, text_n = _text_pairs(data, groups, settings)
-    il, ir, al, ar, _ = _image_pairs(data, groups, settings, photo)
+    tl, tr, vl, vr = _text_pairs(data, groups, settings)
+    il, ir, al, ar = _image_pairs(data, groups, settings, photo)
     left = np.concatenate([tl, il])
     right = np.concatenate([tr, ir])
     if len(left) == 0:
@@ -454,7 +446,7 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     witness_l = np.concatenate([data.version_ads[vl], al])[first]
     witness_r = np.concatenate([data.version_ads[vr], ar])[first]
     left, right = pair >> 32, pair & 0xFFFFFFFF
-    similar_text = _lookup(pair, _pack(tl, tr), text_n) > 0
+    similar_text = np.isin(pair, _pack(tl, tr))
 
     # Weights, learnt from the store (``evidence``); frequencies are counted over networks,
     # not groups: a network split over several numbers shows its own photos in several
@@ -613,18 +605,6 @@ def _weigh(kinds: list[_Comparison], left: Ints, right: Ints, cluster_of_group: 
             agree, w.agreement(counts[w.kind], rarest[w.kind], left, right, together),
             np.where(disagrees, w.disagreement(left, right), 0.0))
     return _Weighed(weights, counts, rarest, np.sum(list(weights.values()), axis=0))
-
-
-def _lookup(wanted: Ints, keys: Ints, values: Ints) -> Ints:
-    """``values`` at ``keys`` for each of ``wanted`` (0 where absent); keys are unique."""
-    out = np.zeros(len(wanted), dtype=np.int64)
-    if len(keys) == 0:
-        return out
-    order = np.argsort(keys)
-    where = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
-    found = keys[order][where] == wanted
-    out[found] = values[order][where[found]]
-    return out
 
 
 def _cut_bridges(links: Sequence[WeakLink], groups: Ints, min_ads: int) -> None:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from faisceau.link import text as text_sim
 from faisceau.score.cues import Cue
@@ -141,6 +139,10 @@ def persons(data: ScoringInput) -> Ints:
             ages[p].add(age)
     agree = [i for i, (a, b) in enumerate(zip(left, right, strict=True))
              if not ages[a] or not ages[b] or ages[a] & ages[b]]
+    # Imported here: scipy is heavy, and commands that only read scores import this module.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(agree), dtype=np.int8),
                         (np.asarray(left)[agree], np.asarray(right)[agree])),
                        shape=(count, count))
