@@ -39,7 +39,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import poisson
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -253,6 +252,8 @@ class Weigher:
         by_rarity = self._chances(left, right) * frequency / self.values.groups
         if not self.values.independent:
             return np.clip(by_rarity, 1e-15, 1.0)
+        from scipy.stats import poisson  # heavy: loaded by linking only, not at startup
+
         bunches = np.ceil(count / self.values.bunch)
         expected = self._expected(left, right, count, together)
         by_count = poisson.sf(bunches - 1, np.maximum(expected, 1e-12))

@@ -111,11 +111,9 @@ class LinkResult:
     m: dict[str, float] = field(default_factory=dict)  # the m learnt for each weak kind
 
 
-def _distinct(values: Ints) -> Ints:
-    """The distinct values, sorted. (``np.unique`` without options hashes, which numpy 2.4
-    does 20 times slower than this sort on millions of integers.)"""
-    ordered = np.sort(values)
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+def _renumbered(values: Ints) -> Ints:
+    """Values renumbered 0..k-1 in sorted order."""
+    return dense(values)[1]
 
 
 def _pack(high: Ints, low: Ints) -> Ints:
@@ -139,7 +137,7 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], l
     key_index = np.fromiter((key_ids.setdefault(k, len(key_ids)) for k in keys),
                             dtype=np.int64, count=len(keys))
     _, persona_index = np.unique(persona_of_ad[data.key_ads], return_inverse=True)
-    pairs = _distinct(_pack(key_index, persona_index))
+    pairs = distinct(_pack(key_index, persona_index))
     several = np.flatnonzero(np.bincount(pairs >> 32, minlength=len(key_ids)) >= 2)
     by_key: dict[str, list[int]] = defaultdict(list)
     for row in np.flatnonzero(np.isin(key_index, several)).tolist():
@@ -282,7 +280,7 @@ def _stock_buckets(bucket_id: Ints, ads: Ints, data: LinkInput, limit: int
     commune = commune[cell_row]
     commune_bits = max(1, int(commune.max()).bit_length())
     week_bits = max(1, int(week.max()).bit_length())
-    cells = _distinct((bucket_id[row[cell_row]] << (week_bits + commune_bits))
+    cells = distinct((bucket_id[row[cell_row]] << (week_bits + commune_bits))
                       | (week << commune_bits) | commune)
     bucket_week = cells >> commune_bits
     run_start = np.flatnonzero(np.r_[True, bucket_week[1:] != bucket_week[:-1]])
@@ -319,12 +317,7 @@ def photos(data: LinkInput, settings: LinkSettings) -> Ints:
             right_parts.append(phash_node + b[near])
     nodes = rows + n_exact + len(unsigned)
     left, right = np.concatenate(left_parts), np.concatenate(right_parts)
-    return _distinct_ids(_components(nodes, left, right)[:rows])
-
-
-def _distinct_ids(values: Ints) -> Ints:
-    """Values renumbered 0..k-1 in sorted order."""
-    return np.searchsorted(_distinct(values), values).astype(np.int64)
+    return _renumbered(_components(nodes, left, right)[:rows])
 
 
 def _image_pairs(data: LinkInput, groups: Ints, settings: LinkSettings,
@@ -427,7 +420,7 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     persona_of_ad[data.version_ads[with_persona]] = data.personas[with_persona]
     keys, handovers = (_split_handovers(data, persona_of_ad) if settings.handover
                        else (list(data.keys), []))
-    groups = _distinct_ids(_strong_groups(data, keys)) if n else np.empty(0, dtype=np.int64)
+    groups = _renumbered(_strong_groups(data, keys)) if n else np.empty(0, dtype=np.int64)
     result = LinkResult(labels=groups, groups=groups, key_ads=data.key_ads, episode_keys=keys,
                         handovers=handovers)
     if n == 0:
@@ -473,7 +466,7 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
         needed = threshold(clusters, settings.min_posterior)
         accept = weighed.total >= needed
         merged = _components(count, left[accept], right[accept])
-        new_labels = _distinct_ids(merged[groups])
+        new_labels = _renumbered(merged[groups])
         if np.array_equal(new_labels, labels):
             break
         labels = new_labels

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faisceau.link import text as text_sim
+from faisceau.link.evidence import dense as dense_ids
 from faisceau.score.cues import Cue
 from faisceau.score.settings import Indicator
 
@@ -159,16 +160,9 @@ class Finding:
 
 
 def dense(values: Ints) -> tuple[Ints, int]:
-    """Values renumbered 0..k-1 in sorted order (sort-based: numpy's hashing ``unique`` is
-    much slower on millions of integers)."""
-    if len(values) == 0:
-        return np.empty(0, dtype=np.int64), 0
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]]
-    ids = np.empty(len(values), dtype=np.int64)
-    ids[order] = np.cumsum(starts) - 1
-    return ids, int(starts.sum())
+    """Values renumbered 0..k-1 in sorted order, and k (``link.evidence.dense``)."""
+    distinct_values, ids = dense_ids(values)
+    return ids, len(distinct_values)
 
 
 def _pair(high: Ints, low: Ints) -> Ints:
