@@ -446,3 +446,21 @@ def test_every_list_of_reasons_shows_only_the_evidence_the_viewer_may_see() -> N
     assert "s:2" not in json.dumps(shown)
     assert shown["scam_reasons"] == [{**reason("s:3")}]
     assert shown["future_reasons"][0]["evidence_total"] == 0
+
+
+def test_a_network_names_no_hidden_ad_of_another_network_in_its_evidence() -> None:
+    """Linking keeps, on both networks, the links it refused or cut with an ad of each side
+    (issue 15): one of them may be another network's ad the viewer may not see."""
+    from faisceau.share.access import AdScope
+    from faisceau.web.api import _evidence_for
+
+    rows = [{"kind": "phone", "value": "+33611111111", "ads": ["s:1", "s:2", "s:9"]},
+            {"kind": "refused", "value": "persona+text", "ads": ["s:1", "s:9"],
+             "detail": {"weights": {"text": 4.2}, "total": 8.0, "needed": 14.6}},
+            {"kind": "cut", "value": "persona+text", "ads": ["s:2", "s:5"]}]
+    shown = _evidence_for(rows, AdScope(default=True, refs={"s:9": False}))
+    assert "s:9" not in json.dumps(shown)
+    assert [r["kind"] for r in shown] == ["phone", "cut"]
+    assert shown[0]["ads"] == ["s:1", "s:2"]
+    everything = AdScope(default=True)
+    assert _evidence_for(rows, everything) == rows

@@ -253,6 +253,8 @@ def _uncached(_conn: Connection, _key: Any, compute: Any) -> Any:
     return compute()
 
 
+# Evidence rows about a pair of groups (``link.detect``): they may name another network's ad.
+PAIR_EVIDENCE = frozenset({"corroborated", "cut", "refused"})
 # The queue's categories as the web says them (``score.review.CATEGORIES``).
 QUEUE_CATEGORIES = {"traite": "trafficking", "arnaque": "scam", "mineur": "minor"}
 
@@ -338,6 +340,22 @@ def _score_for(score: dict[str, Any] | None, scope: AdScope) -> dict[str, Any] |
     return out
 
 
+def _evidence_for(evidence: list[dict[str, Any]], scope: AdScope) -> list[dict[str, Any]]:
+    """The evidence rows with only the ads the viewer may see. A row about a pair of groups
+    (a link made, cut or refused, which may name an ad of another network) is shown whole
+    or not at all: half of it would say that something hidden was compared."""
+    if scope.unrestricted:
+        return evidence
+    out = []
+    for row in evidence:
+        kept = scope.visible_refs(row["ads"])
+        if len(kept) == len(row["ads"]):
+            out.append(row)
+        elif kept and row["kind"] not in PAIR_EVIDENCE:
+            out.append({**row, "ads": kept})
+    return out
+
+
 def network_view(store: Store, user: User, network_id: str, cache: ReadCache | None = None,
                  reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One network with its score, reasons and decisions, from the ads the user may see;
@@ -355,6 +373,7 @@ def network_view(store: Store, user: User, network_id: str, cache: ReadCache | N
                              lambda: _network_content(conn, network_id, hidden))
         detail = {k: v for k, v in content.items() if k != "all_leads"}
         detail["score"] = _score_for(content["score"], scope)
+        detail["evidence"] = _evidence_for(content["evidence"], scope)
         detail["leads"] = _visible_leads(reading, content["all_leads"])
         hidden_networks = _hidden_networks(reading, [
             *(o for e in content["events"] for o in e["others"]),
