@@ -21,6 +21,11 @@ groups weighs little; a name seen twice in the country weighs much; co-location 
 in a week weighs little, in a small town much; a big group, with many cities and weeks,
 meets others by chance more often than a small one, and is credited less for it.
 
+``G`` and ``n`` count the networks found so far rather than groups (``counted_by``): a
+network split over several numbers does not make its own photos common. For kinds whose
+values a group draws independently (personas), the number of values in common also counts,
+against the number two groups of their sizes would share by chance (a Poisson tail).
+
 ``m`` is learnt from pairs that strong identifiers already join: within a strong group of
 several numbers, the ads under one number and those under another are two parts of one
 controller; ``m`` is the share of such parts that show a value of the kind in common with
