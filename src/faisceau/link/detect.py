@@ -68,6 +68,8 @@ class Linked:
     # Each ad's network as a number, and the identifier of each number (see ``labels``).
     numbers: npt.NDArray[np.int64] | None = None
     number_ids: list[str] | None = None
+    # Per image row of ``data``, its photo (``graph.photos``), as linking found it.
+    photo: npt.NDArray[np.int64] | None = None
 
     def labels(self) -> tuple[npt.NDArray[np.int64], list[str]]:
         """Each ad's network as a number (-1: none yet), and the identifier of each number."""
@@ -109,7 +111,8 @@ def detect(store: Store, settings: LinkSettings | None = None, *,
             network_ids, regrouped, number_ids = _write(conn, ads, result, high, summary)
             summary.seconds["write"] = time.perf_counter() - clock
         if then is not None:
-            then(Linked(ads, data, network_ids, settings, regrouped, result.labels, number_ids))
+            then(Linked(ads, data, network_ids, settings, regrouped, result.labels, number_ids,
+                        result.photo))
     return summary
 
 

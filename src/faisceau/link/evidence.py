@@ -39,6 +39,7 @@ bigger the store, the more evidence a link needs.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -163,9 +164,10 @@ class Shared:
     pair: Ints
     item: Ints
 
-    @property
+    @functools.cached_property
     def count(self) -> Ints:
-        """Per pair, how many values (or families) both groups show."""
+        """Per pair, how many values (or families) both groups show (the same at every
+        pass: computed once)."""
         return np.bincount(self.pair, minlength=self.pairs).astype(np.int64)
 
     def rarest(self, per_item: Ints) -> Ints:

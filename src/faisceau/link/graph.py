@@ -109,6 +109,7 @@ class LinkResult:
     weak_links: list[WeakLink] = field(default_factory=list)  # links made, cut, refused
     handovers: list[Handover] = field(default_factory=list)
     m: dict[str, float] = field(default_factory=dict)  # the m learnt for each weak kind
+    photo: Ints | None = None  # per image row, its photo (``photos``), for later stages
 
 
 def _renumbered(values: Ints) -> Ints:
@@ -206,15 +207,22 @@ def _pairs_in_buckets(bucket: Ints, member: Ints) -> tuple[Ints, Ints, Ints]:
 Pairs = tuple[Ints, Ints, Ints, Ints]
 
 
-def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings) -> Pairs:
-    """Group pairs with near-duplicate, non-stock text, and one version of each."""
-    empty = np.empty(0, dtype=np.int64)
+def _band_rows(data: LinkInput, settings: LinkSettings) -> tuple[Ints, Ints]:
+    """(version, LSH bucket) for every band of every version with text: what finds texts
+    alike, and the values of the text kind of evidence."""
     rows = np.flatnonzero(data.has_text)
-    if len(rows) == 0:
-        return empty, empty, empty, empty
     bands = text_sim.band_keys(data.signatures[rows], settings.bands)
-    version = np.repeat(rows, settings.bands)
-    bucket = bands.ravel().view(np.int64)
+    return np.repeat(rows, settings.bands), bands.ravel().view(np.int64)
+
+
+def _text_pairs(data: LinkInput, groups: Ints, settings: LinkSettings,
+                band_rows: tuple[Ints, Ints]) -> Pairs:
+    """Group pairs with near-duplicate, non-stock text, and one version of each
+    (``band_rows``: from ``_band_rows``)."""
+    empty = np.empty(0, dtype=np.int64)
+    version, bucket = band_rows
+    if len(version) == 0:
+        return empty, empty, empty, empty
     group = groups[data.version_ads[version]]
     # One version per (bucket, group): pairs are between groups.
     order = np.lexsort((version, group, bucket))
@@ -396,12 +404,11 @@ class _Kind:
     families: Ints | None = None
 
 
-def _kinds(data: LinkInput, settings: LinkSettings, photo: Ints) -> list[_Kind]:
+def _kinds(data: LinkInput, settings: LinkSettings, photo: Ints,
+           band_rows: tuple[Ints, Ints]) -> list[_Kind]:
     kinds = []
-    rows = np.flatnonzero(data.has_text)
-    bands = text_sim.band_keys(data.signatures[rows], settings.bands)
-    kinds.append(_Kind("text", data.version_ads[np.repeat(rows, settings.bands)],
-                       bands.ravel().view(np.int64), settings.bands))
+    version, bucket = band_rows
+    kinds.append(_Kind("text", data.version_ads[version], bucket, settings.bands))
     kinds.append(_Kind("image", data.image_ads, photo))
     named = data.personas != -1
     kinds.append(_Kind("persona", data.version_ads[named], data.personas[named]))
@@ -427,9 +434,11 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
         return result
     count = int(groups.max()) + 1
     photo = photos(data, settings)
+    result.photo = photo
+    band_rows = _band_rows(data, settings)
 
     # Candidates: group pairs with near-duplicate text or the same photo (the blocking).
-    tl, tr, vl, vr = _text_pairs(data, groups, settings)
+    tl, tr, vl, vr = _text_pairs(data, groups, settings, band_rows)
     il, ir, al, ar = _image_pairs(data, groups, settings, photo)
     left = np.concatenate([tl, il])
     right = np.concatenate([tr, ir])
@@ -444,7 +453,7 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     # Weights, learnt from the store (``evidence``); frequencies are counted over networks,
     # not groups: a network split over several numbers shows its own photos in several
     # groups, which does not make them common. Decided again until nothing changes.
-    kinds = _comparisons(data, settings, groups, keys, photo, persona_of_ad)
+    kinds = _comparisons(data, settings, groups, keys, photo, persona_of_ad, band_rows)
     # When each group was advertised, in weeks: co-location is comparable only for groups
     # advertised at the same time.
     first_week = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
@@ -530,11 +539,12 @@ def _photos_of_one_persona_m(data: LinkInput, settings: LinkSettings, photo: Int
 
 
 def _comparisons(data: LinkInput, settings: LinkSettings, groups: Ints, keys: list[str],
-                 photo: Ints, persona_of_ad: Ints) -> list[_Comparison]:
+                 photo: Ints, persona_of_ad: Ints,
+                 band_rows: tuple[Ints, Ints]) -> list[_Comparison]:
     count = int(groups.max()) + 1
     part_of_ad, part_group = _parts(data, groups, keys)
     out = []
-    for kind in _kinds(data, settings, photo):
+    for kind in _kinds(data, settings, photo, band_rows):
         independent = kind.name in INDEPENDENT_KINDS
         values = kind_values(kind.name, groups[kind.ads], kind.values, count, kind.bunch,
                              independent)

@@ -276,7 +276,7 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
 
     # Whether another network showed a photo first is a question about every network,
     # not only those scored now.
-    photo = photos(data, linked.settings)
+    photo = linked.photo if linked.photo is not None else photos(data, linked.settings)
     stolen = first_shown_elsewhere(photo, labels[data.image_ads],
                                    data.first_day[data.image_ads])
     key_rows = np.flatnonzero(keep[data.key_ads]).tolist()
