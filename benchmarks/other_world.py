@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 
 START = dt.date(2026, 5, 4)
 SOURCES = [("petites-rdv", 0.5), ("annuaire-nuit", 0.3), ("rencontres-xyz", 0.2)]
@@ -186,10 +187,15 @@ def show_location(rng, city):
     return f"{name}, {pc}"
 
 
+# French mobile ranges an operator can assign (ARCEP's plan as libphonenumber encodes it):
+# 06 except 063 9 and 069 0-4/6/7, and 073-079. A line outside them cannot be called.
+ASSIGNABLE_MOBILE = re.compile(r"(?:6(?:[0-24-8]\d|3[0-8]|9[589])|7[3-9]\d)\d{6}")
+
+
 def new_phone(rng, used):
     while True:
         p = "+33" + rng.choice("67") + "".join(rng.choice("0123456789") for _ in range(8))
-        if p not in used:
+        if ASSIGNABLE_MOBILE.fullmatch(p[3:]) and p not in used:
             used.add(p)
             return p
 
