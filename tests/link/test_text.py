@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -56,3 +58,33 @@ def test_signatures_are_deterministic_and_batch_independent(texts: list[str]) ->
     assert batch == alone
     for tokens, signature in zip(token_lists, batch, strict=True):
         assert (signature is None) == (not tokens)
+
+
+def test_a_value_is_masked_in_capitals_and_a_number_only_whole() -> None:
+    # The title in capitals says the same name; an age is masked as a whole number, not
+    # inside another number.
+    text = text_sim.masked("RENCONTRE AVEC MANON\nManon, 19 ans, 24/24 depuis 2019",
+                           [("name", "Manon"), ("age", "19")])
+    assert text_sim.tokens(text) == ["rencontre", "avec", "§name", "§name", "§age", "ans",
+                                     "24", "24", "depuis", "2019"]
+
+
+def test_two_ads_of_one_person_under_two_names_write_the_same_masked_text() -> None:
+    a = "SARAH - NICE\nHello, c'est Sarah, 19 ans. Sans intermédiaire."
+    b = "CHLOÉ - NICE\nHello, c'est Chloé, 19 ans. Sans intermédiaire."
+    sig_a = _signature(a, [("name", "Sarah"), ("age", "19")])
+    sig_b = _signature(b, [("name", "Chloé"), ("age", "19")])
+    assert (sig_a == sig_b).all()
+
+
+@given(st.lists(st.one_of(st.sampled_from(["19", "ans", "h", "/", " ", "2019", "190"]),
+                          st.integers(0, 999).map(str)), max_size=12))
+@settings(max_examples=200)
+def test_a_number_is_masked_exactly_where_it_stands_whole(parts: list[str]) -> None:
+    text = "".join(parts)
+    out = text_sim.masked(text, [("age", "19")])
+    runs = re.findall(r"\d+", text)
+    assert "19" not in re.findall(r"\d+", out)
+    # Every other number survives, in order: only whole "19"s became the slot.
+    assert re.findall(r"\d+", out) == [r for r in runs if r != "19"]
+    assert out.count("§age") == runs.count("19")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from faisceau.config import Settings
@@ -16,6 +17,7 @@ from faisceau.score.inspect import ad_score_detail, network_score_detail
 from faisceau.score.review import queue, record_decision
 from faisceau.score.run import detect_and_score, score
 from faisceau.store import Store, open_store
+from faisceau.store.engine import alembic_config
 from faisceau.synth.world import Params, write_world
 from tests.conftest import run_faisceau
 
@@ -293,5 +295,38 @@ def test_a_store_linked_before_scoring_existed_is_scored_whole_by_the_next_detec
             conn.execute(text(f"DELETE FROM {table}"))
     _, scored = detect_and_score(store)
     assert scored.new_versions > 0 and not scored.incremental
+    assert {n: s[:5] for n, s in _scores(store).items()} == {n: s[:5] for n, s in before.items()}
+    store.dispose()
+
+
+def test_upgrading_to_features_again_recomputes_them_once_and_changes_no_network(
+        world: Path, store_settings: Settings) -> None:
+    store = _ingested(world, store_settings)
+    detect_and_score(store)
+    before = _scores(store)
+    tables = ("link_features", "link_key", "score_features")
+    with store.begin() as conn:
+        counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                  for t in tables}
+        prices = conn.execute(text("SELECT SUM(versions) FROM price_histogram")).scalar_one()
+        members = set(conn.execute(text("SELECT ad_pk, network_id FROM ad_network")))
+    # A store at 0011 upgraded to 0012: its derived features are dropped...
+    cfg = alembic_config(store.settings.url)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+        command.upgrade(cfg, "0012")
+    with store.begin() as conn:
+        assert all(conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() == 0
+                   for t in tables)
+    # ... and the next detection computes them again, once each, and scores everything.
+    linked, scored = detect_and_score(store)
+    assert linked.new_versions == counts["score_features"] and not scored.incremental
+    with store.begin() as conn:
+        assert {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                for t in tables} == counts
+        assert conn.execute(text("SELECT SUM(versions) FROM price_histogram")).scalar_one() \
+            == prices
+        assert set(conn.execute(text("SELECT ad_pk, network_id FROM ad_network"))) == members
     assert {n: s[:5] for n, s in _scores(store).items()} == {n: s[:5] for n, s in before.items()}
     store.dispose()

@@ -101,7 +101,10 @@ def compute_new(conn: Connection, after_version: int, settings: LinkSettings,
         keys: list[tuple[Any, ...]] = []
         for version_id, kind, value, shown_text, _field, _detail in batch.values:
             if kind in MASKED_KINDS:
-                shown[version_id].append((kind, shown_text))
+                # An age is its number, however shown ("19a", "19 ans", "19yo"): the words
+                # around it are the writer's.
+                masked_as = value if kind == "age" and value.isdigit() else shown_text
+                shown[version_id].append((kind, masked_as))
             if kind == "name" and version_id not in names:
                 names[version_id] = value
             elif kind in STRONG_KINDS:

@@ -35,10 +35,39 @@ _SHIFT = np.uint64(32)
 
 def masked(text: str, shown: Iterable[tuple[str, str]]) -> str:
     """``text`` with each shown value replaced by ``§kind``, longest values first (a phone
-    written inside a longer handle goes with the handle)."""
+    written inside a longer handle goes with the handle).
+
+    A value is found as written, in capitals or in lower case (a title in capitals says
+    the same name); a bare number only as a whole number, so that an age of 19 is masked
+    in "19 ans" and not inside "19h" or another number's digits."""
+    numbers: dict[str, str] = {}
     for kind, value in sorted(shown, key=lambda item: -len(item[1])):
-        if len(value) >= 2 and value in text:
-            text = text.replace(value, f" §{kind} ")
+        if len(value) < 2:
+            continue
+        if value.isdigit():
+            numbers.setdefault(value, kind)
+            continue
+        for variant in dict.fromkeys((value, value.upper(), value.lower())):
+            if variant in text:
+                text = text.replace(variant, f" §{kind} ")
+    for number, kind in numbers.items():
+        text = _whole_number_masked(text, number, kind)
+    return text
+
+
+def _whole_number_masked(text: str, number: str, kind: str) -> str:
+    """``text`` with ``number`` replaced by ``§kind`` where no digit touches it (str.find
+    rather than a regular expression: this runs for most versions of every batch)."""
+    start = text.find(number)
+    while start != -1:
+        end = start + len(number)
+        if (start == 0 or not text[start - 1].isdigit()) and (
+                end == len(text) or not text[end].isdigit()):
+            slot = f" §{kind} "
+            text = text[:start] + slot + text[end:]
+            start = text.find(number, start + len(slot))
+        else:
+            start = text.find(number, end)
     return text
 
 
