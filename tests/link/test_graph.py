@@ -87,6 +87,14 @@ def test_a_number_used_by_several_persons_at_once_stays_one_identifier() -> None
     assert len(set(result.labels.tolist())) == 1 and result.handovers == []
 
 
+def test_a_number_rotated_among_the_persons_of_one_writer_stays_one_identifier() -> None:
+    # Three names in turn on one number, days apart, each ad in the same words.
+    rotated = [Ad(first=d, last=d + 1, keys=["phone:+33611111111"], persona=p, text=TEMPLATE)
+               for d, p in ((0, 1), (3, 2), (6, 3))]
+    result = link(_input(rotated), SETTINGS)
+    assert len(set(result.labels.tolist())) == 1 and result.handovers == []
+
+
 def _background(count: int, communes: range = range(100, 140)) -> list[Ad]:
     """Unrelated advertisers, each with a number, wording, persona and town of their own
     (towns shared by a few): what makes a value common or rare is counted against them."""

@@ -129,8 +129,13 @@ def _components(n: int, left: Ints, right: Ints) -> Ints:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
-def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], list[Handover]]:
-    """Keys after splitting those whose runs of personas say they changed hands."""
+def _split_handovers(data: LinkInput, persona_of_ad: Ints, min_similarity: float
+                     ) -> tuple[list[str], list[Handover]]:
+    """Keys after splitting those whose runs of personas say they changed hands.
+
+    A number that changed hands links two strangers, who write their own texts: runs
+    written alike (near-duplicate texts) are one controller rotating the number among the
+    persons it advertises, however distinct and disjoint the runs look."""
     keys = list(data.keys)
     # Only keys shown under two personas or more can have changed hands: found with numpy,
     # so that the rows of every other key are never visited one by one.
@@ -144,6 +149,8 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], l
     for row in np.flatnonzero(np.isin(key_index, several)).tolist():
         by_key[keys[row]].append(row)
     handovers: list[Handover] = []
+    texts_of_ad = _texts_of_ads(data, {int(data.key_ads[r]) for rows in by_key.values()
+                                       for r in rows})
     for key, rows in by_key.items():
         if len(rows) < 2:
             continue
@@ -164,13 +171,36 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints) -> tuple[list[str], l
         disjoint = all(
             max(int(data.last_day[a]) for a in before) < min(int(data.first_day[a]) for a in after)
             for before, after in itertools.pairwise(runs))
-        if not disjoint:
+        if not disjoint or _runs_written_alike(data, runs, texts_of_ad, min_similarity):
             continue
         episode_of = {a: i for i, run in enumerate(runs) for a in run}
         for r in rows:
             keys[r] = f"{key}#{episode_of[int(data.key_ads[r])] + 1}"
         handovers.append(Handover(key, runs))
     return keys, handovers
+
+
+def _texts_of_ads(data: LinkInput, ads: set[int]) -> dict[int, list[int]]:
+    """The versions with text of ``ads``."""
+    out: dict[int, list[int]] = defaultdict(list)
+    rows = np.flatnonzero(data.has_text & np.isin(data.version_ads, list(ads)))
+    for version in rows.tolist():
+        out[int(data.version_ads[version])].append(version)
+    return out
+
+
+def _runs_written_alike(data: LinkInput, runs: list[list[int]],
+                        texts_of_ad: dict[int, list[int]], min_similarity: float) -> bool:
+    """Whether a text of one run is a near-duplicate of a text of another run."""
+    versions = [[v for ad in run for v in texts_of_ad.get(ad, [])] for run in runs]
+    for before, after in itertools.combinations(versions, 2):
+        if not before or not after:
+            continue
+        left = np.repeat(np.asarray(before, dtype=np.int64), len(after))
+        right = np.tile(np.asarray(after, dtype=np.int64), len(before))
+        if (text_sim.similarity(data.signatures, left, right) >= min_similarity).any():
+            return True
+    return False
 
 
 def _strong_groups(data: LinkInput, keys: list[str]) -> Ints:
@@ -425,7 +455,8 @@ def link(data: LinkInput, settings: LinkSettings) -> LinkResult:
     persona_of_ad = np.full(n, -1, dtype=np.int64)
     with_persona = data.personas != -1
     persona_of_ad[data.version_ads[with_persona]] = data.personas[with_persona]
-    keys, handovers = (_split_handovers(data, persona_of_ad) if settings.handover
+    keys, handovers = (_split_handovers(data, persona_of_ad, settings.min_similarity)
+                       if settings.handover
                        else (list(data.keys), []))
     groups = _renumbered(_strong_groups(data, keys)) if n else np.empty(0, dtype=np.int64)
     result = LinkResult(labels=groups, groups=groups, key_ads=data.key_ads, episode_keys=keys,
