@@ -140,7 +140,7 @@ def test_burst_counts_ads_first_seen_on_one_day() -> None:
 
 def test_templated_texts_need_the_same_template_under_several_persons() -> None:
     template = "nouvelle arrivée pour quelques jours, dispo tout le temps, appel moi vite"
-    ads = [Ad(0, name="nina", text=template), Ad(0, name="jade", text=template),
+    ads = [Ad(0, name="nina", age=22, text=template), Ad(0, name="jade", age=27, text=template),
            Ad(1, name="lola", text=template), Ad(1, name="lola", text=template),
            Ad(2, name="a", text="je reçois dans un cadre calme et discret sur rendez-vous"),
            Ad(2, name="b", text="bonjour messieurs, merci de me contacter par message")]
@@ -179,6 +179,30 @@ def test_one_person_under_two_names_counts_once() -> None:
     assert len(set(person[6:9])) == 3
     fired, count, _ = finding(two_names + says + two + stock, "several_persons_per_contact")
     assert fired == [False, False, True, True] and count[2:] == [2, 3]
+
+
+def test_one_person_describing_herself_in_the_same_words_under_two_names_counts_once() -> None:
+    own = "je reçois seule dans un studio calme, sur rendez-vous, appelez moi"
+    # Her own words and age under two names, nothing else in common but her number.
+    alias = [Ad(0, name="lola", age=24, text=own), Ad(0, name="nina", age=24, text=own)]
+    # Two persons: the same words but ages that differ.
+    aged = [Ad(1, name="jade", age=21, text=own, keys=["phone:+33602"]),
+            Ad(1, name="inès", age=26, text=own, keys=["phone:+33602"])]
+    # A writer describing others (third person): the same words say nothing of who is who.
+    third = [Ad(2, name=n, age=24, cues=int(Cue.THIRD_PERSON), keys=["phone:+33603"],
+                text="elle reçoit dans un studio calme, appelez pour elle")
+             for n in ("ana", "bea")]
+    # One template filled for three names of one age: a template, not a person.
+    template = [Ad(3, name=n, age=24, text=own, keys=["phone:+33604"])
+                for n in ("cora", "dina", "emma")]
+    ads = alias + aged + third + template
+    person = scoring_input(ads).person.tolist()
+    assert person[0] == person[1]
+    assert person[2] != person[3]
+    assert person[4] != person[5]
+    assert len(set(person[6:9])) == 3
+    fired, _, _ = finding(ads, "several_persons_per_contact")
+    assert fired == [False, True, True, True]
 
 
 def test_low_prices_are_measured_against_the_local_median_for_the_same_length() -> None:

@@ -92,6 +92,12 @@ def _euros(value: str) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
+def _word_key(word: str) -> int | None:
+    """``name_key`` of a word read as a name (cached: a day of texts repeats few words)."""
+    return name_key(folded_name(word))
+
+
 def mentions(text: str, own: int | None) -> bytes | None:
     """The keys (as ``name_key`` makes them) of the first capitalised words of ``text``,
     other than the ad's own pseudonym ``own``, distinct, as little-endian int64 bytes;
@@ -101,7 +107,7 @@ def mentions(text: str, own: int | None) -> bytes | None:
         word = match.group()
         if not word[0].isupper():
             continue
-        key = name_key(folded_name(word))
+        key = _word_key(word)
         if key is not None and key != own and key not in keys:
             keys.append(key)
             if len(keys) == MAX_MENTIONS:

@@ -62,6 +62,8 @@ class ScoringInput:
     signatures: text_sim.SignatureArray
     has_text: Bools
     bands: int
+    # Estimated Jaccard similarity at which two texts are near-duplicates (linking's).
+    near_duplicate: float = 0.6
     # Capitalised words of each ad's text that are pseudonyms of the data: (ad position,
     # name id as in ``name``).
     mention_ads: Ints = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -94,7 +96,12 @@ def persons(data: ScoringInput) -> Ints:
     - the ads under one say the other in their text ("Bonjour, je suis Lola" under the
       name "Nina"), or
     - they show the same photo (perceptual) and no other pseudonym of the network shows
-      it: a network's stock photos, shown for several persons, never join them.
+      it: a network's stock photos, shown for several persons, never join them, or
+    - they describe themselves in the same words: first-person texts that are
+      near-duplicates once names, ages, places and contacts are masked, shown under these
+      two pseudonyms only, with one stated age in common. A writer describing someone else
+      (third person) or one template filled for three pseudonyms or more says nothing of
+      who is who.
 
     Person numbers are dense over (network, pseudonym) groups; -1 for ads without a name."""
     out = np.full(data.ads, -1, dtype=np.int64)
@@ -129,6 +136,10 @@ def persons(data: ScoringInput) -> Ints:
         two = np.flatnonzero(per_photo[photo] == 2)  # rows in pairs, sorted by photo
         left += rows[two[0::2], 2].tolist()
         right += rows[two[1::2], 2].tolist()
+    lenient = len(left)  # the pairs above agree on age when one of them states none
+    same_words = _self_descriptions(data, persona)
+    left += same_words[:, 0].tolist()
+    right += same_words[:, 1].tolist()
     if not left:
         out[named] = persona[named]
         return out
@@ -139,7 +150,7 @@ def persons(data: ScoringInput) -> Ints:
         if p in wanted:
             ages[p].add(age)
     agree = [i for i, (a, b) in enumerate(zip(left, right, strict=True))
-             if not ages[a] or not ages[b] or ages[a] & ages[b]]
+             if ages[a] & ages[b] or (i < lenient and (not ages[a] or not ages[b]))]
     # Imported here: scipy is heavy, and commands that only read scores import this module.
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -150,6 +161,39 @@ def persons(data: ScoringInput) -> Ints:
     component = connected_components(graph, directed=False)[1].astype(np.int64)
     out[named] = component[persona[named]]
     return out
+
+
+def _self_descriptions(data: ScoringInput, persona: Ints) -> Ints:
+    """(persona, persona) pairs of one network whose first-person texts are near-duplicates
+    once slots are masked (they meet in an LSH band and their estimated similarity is at
+    least ``near_duplicate``), the band shown by these two pseudonyms of the network only,
+    and neither pseudonym's texts shared with two others (a template for three names)."""
+    empty = np.empty((0, 2), dtype=np.int64)
+    first_person = (data.cues[data.version_ads] & int(Cue.THIRD_PERSON)) == 0
+    rows = np.flatnonzero(data.has_text & first_person & (persona[data.version_ads] >= 0))
+    if len(rows) == 0:
+        return empty
+    version = np.repeat(rows, data.bands)
+    bucket = dense(text_sim.band_keys(data.signatures[rows], data.bands).ravel()
+                   .view(np.int64))[0]
+    who = persona[data.version_ads[version]]
+    cell = _pair(data.network[data.version_ads[version]], bucket)
+    # One row per (network and band, persona), with one of its versions.
+    order = np.lexsort((version, who, cell))
+    cell, who, version = cell[order], who[order], version[order]
+    first = np.r_[True, (cell[1:] != cell[:-1]) | (who[1:] != who[:-1])]
+    cell, who, version = cell[first], who[first], version[first]
+    shown_by = np.bincount(cell)[cell]
+    crowded = np.unique(who[shown_by >= 3])
+    two = np.flatnonzero(shown_by == 2)  # rows in pairs, sorted by band
+    left, right = two[0::2], two[1::2]
+    keep = ~np.isin(who[left], crowded) & ~np.isin(who[right], crowded)
+    left, right = left[keep], right[keep]
+    alike = text_sim.similarity(data.signatures, version[left], version[right]) \
+        >= data.near_duplicate
+    if not alike.any():
+        return empty
+    return np.unique(np.stack([who[left[alike]], who[right[alike]]], axis=1), axis=0)
 
 
 @dataclass

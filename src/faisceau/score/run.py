@@ -266,7 +266,8 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
     name_ids = np.full(m, -1, dtype=np.int64)
     name_keys = np.unique(names[names != -1])
     name_ids[names != -1] = np.searchsorted(name_keys, names[names != -1])
-    mention_ads, mention_names = _mentions(np.flatnonzero(has), chosen, name_keys)
+    # Every version's words: an ad that once said her name under another pseudonym said it.
+    mention_ads, mention_names = _mentions(v_ad, rows, name_keys)
     departements: list[str | None] = [None] * m
     for i, row in zip(np.flatnonzero(has).tolist(), chosen, strict=True):
         departements[i] = row[5]
@@ -295,15 +296,17 @@ def _scoring_input(conn: Connection, linked: Linked, labels: np.ndarray,
         image_stolen=stolen[image_rows],
         version_ads=remap[data.version_ads[version_rows]],
         signatures=data.signatures[version_rows], has_text=data.has_text[version_rows],
-        bands=linked.settings.bands, mention_ads=mention_ads, mention_names=mention_names)
+        bands=linked.settings.bands, near_duplicate=linked.settings.min_similarity,
+        mention_ads=mention_ads, mention_names=mention_names)
     return scoring, Subset(positions, pks, [ads.refs[p] for p in position_list], network_ids,
                            linked.regrouped)
 
 
 def _mentions(ads: np.ndarray, rows: list[tuple[Any, ...]], name_keys: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-    """(ad position, name id) for each capitalised word of an ad's latest text that is a
-    pseudonym among ``name_keys`` (sorted); ``rows`` are the latest feature rows of ``ads``."""
+    """(ad position, name id) for each capitalised word of an ad's texts that is a
+    pseudonym among ``name_keys`` (sorted); ``rows`` are feature rows, ``ads`` the position
+    of each row's ad."""
     empty = np.empty(0, dtype=np.int64)
     said = [(a, r[8]) for a, r in zip(ads.tolist(), rows, strict=True) if r[8]]
     if not said or len(name_keys) == 0:
