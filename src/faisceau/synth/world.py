@@ -344,6 +344,7 @@ class World:
         # Numbers given up, by the day their controller's ads stopped (French ones only: a
         # French operator reassigns them), for as long as they may be reassigned.
         self.released: dict[int, list[str]] = {}
+        self.phones_given: set[str] = set()  # every number given out, to draw each once
         self.reuse_gap = tuple(int(d) for d in conf["phone_reuse_gap_days"])
 
     def _active(self, kind: str, community: str) -> float:
@@ -361,6 +362,17 @@ class World:
     # -- population -----------------------------------------------------------------------
 
     def _phone(self, kind: str, origin: str | None, day: int) -> str:
+        """A number for a new controller. Numbers are drawn at random, so two draws can
+        collide; an operator never gives a working line to two subscribers, so a collision
+        is drawn again (only the hand-overs below give one number to two people)."""
+        while True:
+            phone, reused = self._drawn_phone(kind, origin, day)
+            if reused or phone not in self.phones_given:
+                self.phones_given.add(phone)
+                return phone
+
+    def _drawn_phone(self, kind: str, origin: str | None, day: int) -> tuple[str, bool]:
+        """A number drawn for a new controller, and whether it is one given again."""
         rng = self.rng
         foreign = (kind == "network" and rng.random() < 0.35) or (
             kind == "independent" and rng.random() < self.cal["independent"]["foreign_phone_share"])
@@ -369,14 +381,14 @@ class World:
         if foreign:
             prefix = FOREIGN_PREFIXES.get(origin or "") or rng.choice(
                 sorted(FOREIGN_PREFIXES.values()))
-            return phone_styles.foreign_mobile(rng, prefix)
+            return phone_styles.foreign_mobile(rng, prefix), False
         reuse = self.rates["phone_reuse_share"]
         if kind == "independent" and reuse and rng.random() < reuse:
             # A number that changed hands: weak evidence that must not link two people.
             reused = self._reused_phone(day)
             if reused is not None:
-                return reused
-        return phone_styles.to_e164(phone_styles.french_mobile(rng))
+                return reused, True
+        return phone_styles.to_e164(phone_styles.french_mobile(rng)), False
 
     def _reused_phone(self, day: int) -> str | None:
         """A number whose controller stopped a quarantine ago (drawn within the calibrated
