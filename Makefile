@@ -17,7 +17,7 @@ setup: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml $(ASSETS)/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	npm ci --prefix $(ASSETS) --no-audit --no-fund
 	@mkdir -p $(VENDOR)
