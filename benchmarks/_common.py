@@ -99,6 +99,19 @@ def run_world(params: Params, tmp: Path, **evaluate_options: int) -> WorldRun:
     """Generate ``params``'s world under ``tmp``, ingest its crawl into a fresh embedded
     store there, detect and score once, export ads and networks and evaluate them against
     the truth (``evaluate_options`` go to ``evaluate_paths``). The caller removes ``tmp``."""
+    from faisceau.synth.world import write_world
+
+    world = tmp / "world"
+    with timed() as spent:
+        write_world(params, world)
+    return run_crawl(world, tmp, images=params.images, generate_seconds=spent[0],
+                     **evaluate_options)
+
+
+def run_crawl(world: Path, tmp: Path, *, images: bool = False, generate_seconds: float = 0.0,
+              **evaluate_options: int) -> WorldRun:
+    """``run_world`` for a world already written (``world``: crawl/ and truth/ads.jsonl),
+    by faisceau's generator or another one; the store and exports go under ``tmp``."""
     from faisceau.config import Settings
     from faisceau.evaluate.report import evaluate_paths
     from faisceau.export.ads import write_ads
@@ -106,16 +119,11 @@ def run_world(params: Params, tmp: Path, **evaluate_options: int) -> WorldRun:
     from faisceau.ingest.pipeline import Ingestor
     from faisceau.score.run import detect_and_score
     from faisceau.store import open_store
-    from faisceau.synth.world import write_world
 
-    world = tmp / "world"
-    seconds: dict[str, float] = {}
-    with timed() as spent:
-        write_world(params, world)
-    seconds["generate"] = spent[0]
+    seconds: dict[str, float] = {"generate": generate_seconds}
     store = open_store(Settings(home=tmp / "store", database_url=None))
     try:
-        with timed() as spent, Ingestor(store, images=params.images).session() as ingestor:
+        with timed() as spent, Ingestor(store, images=images).session() as ingestor:
             ingestor.ingest_paths([world / "crawl"])
         seconds["ingest"] = spent[0]
         with timed() as spent:

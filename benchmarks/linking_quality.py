@@ -10,11 +10,16 @@ Two curves:
 - over world size: the ``small`` and ``demo`` presets (demo has images and corrupt lines),
   a national day (scale 1, 1 day) and a national month (scale 1, 30 days);
 - over the confounder rate at demo scale (0 = none, 1 = calibrated, 2 = doubled; the
-  synthetic world's ``Params.confounding``).
+  synthetic world's ``Params.confounding``);
+- with ``--other-world``, over the size of worlds written by ``other_world.py``, an
+  independent generator (its own texts, rates and confounders): NxD is N new ads a day
+  for D days.
 
     .venv/bin/python benchmarks/linking_quality.py                       # small, demo
     .venv/bin/python benchmarks/linking_quality.py --sizes small,demo,national-day,national-month
     .venv/bin/python benchmarks/linking_quality.py --sizes '' --confounding 0,0.5,1,2 --seeds 1,2
+    .venv/bin/python benchmarks/linking_quality.py --sizes '' --confounding '' \
+        --other-world 300x10,1500x10,3000x10 --seeds 3,4
 
 "detect+score ads/s" is the ads in the store over the whole ``detect_and_score`` call, the
 first detection of a fresh store. World generation and ingestion are timed beside it.
@@ -26,14 +31,16 @@ import argparse
 import dataclasses
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from _common import WorldRun, machine, run_world
+from _common import WorldRun, machine, run_crawl, run_world
 from faisceau.evaluate.metrics import Share
 from faisceau.evaluate.report import ORIGIN_MIN_ADS, EvaluationReport
 from faisceau.synth.world import PRESETS, Params
@@ -45,6 +52,8 @@ SIZES: dict[str, Params] = {
     "national-month": dataclasses.replace(PRESETS["national-day"], days=30),
 }
 DEFAULT_SIZES = "small,demo"
+OTHER_WORLD = Path(__file__).with_name("other_world.py")
+OTHER_WORLD_SEED = 3
 DEFAULT_CONFOUNDING = "0,0.5,1,2"
 # The world a detection-speed target applies to.
 SPEED_WORLD = "national-day"
@@ -161,7 +170,7 @@ def print_table(rows: list[tuple[str, WorldRun]], cols: list[Column]) -> None:
     print("  ('!' marks a figure that misses its target; 'n/a' an undefined one.)")
 
 
-def precision_over_size(rows: list[tuple[str, Params, WorldRun]]) -> None:
+def precision_over_size(rows: Sequence[tuple[str, object, WorldRun]]) -> None:
     """Does B-cubed precision fall as worlds grow? Mean over seeds, by size, smallest first."""
     by_size: dict[str, list[tuple[int, float]]] = {}
     for name, _, run in rows:
@@ -188,11 +197,24 @@ def precision_over_size(rows: list[tuple[str, Params, WorldRun]]) -> None:
         print(f"  Precision falls with size: no ({change}).")
 
 
-def run_one(label: str, params: Params, origin_min_ads: int) -> WorldRun:
+def run_one(label: str, params: Params | None, origin_min_ads: int,
+            other: tuple[int, int, int] | None = None) -> WorldRun:
+    """One world run end to end: faisceau's (``params``) or, with ``other`` (new ads a day,
+    days, seed), one written by ``other_world.py``."""
     tmp = Path(tempfile.mkdtemp(prefix="faisceau-bench-linking-"))
     started = time.perf_counter()
     try:
-        run = run_world(params, tmp, origin_min_ads=origin_min_ads)
+        if other is None:
+            assert params is not None
+            run = run_world(params, tmp, origin_min_ads=origin_min_ads)
+        else:
+            per_day, days, seed = other
+            world = tmp / "world"
+            subprocess.run([sys.executable, str(OTHER_WORLD), str(world), "--ads-per-day",
+                            str(per_day), "--days", str(days), "--seed", str(seed)],
+                           check=True, stdout=subprocess.DEVNULL)
+            run = run_crawl(world, tmp, generate_seconds=time.perf_counter() - started,
+                            origin_min_ads=origin_min_ads)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     s, c = run.seconds, run.report.counts
@@ -231,6 +253,10 @@ def main() -> int:
     parser.add_argument("--seeds", default="",
                         help="comma-separated seeds, each world run once per seed "
                              "(default: each preset's own seed)")
+    parser.add_argument("--other-world", default="",
+                        help="comma-separated NxD sizes of other_world.py's worlds (N new "
+                             "ads a day, D days), each run once per seed (default 3); '' "
+                             "for none (the default)")
     parser.add_argument("--origin-min-ads", type=int, default=ORIGIN_MIN_ADS,
                         help="independents' ads an origin needs to count in the max/min "
                              f"ratio across origins (default {ORIGIN_MIN_ADS})")
@@ -245,7 +271,8 @@ def main() -> int:
     print(machine())
     print(f"command: benchmarks/linking_quality.py --sizes {','.join(sizes)!r} "
           f"--confounding {','.join(f'{c:g}' for c in confounding)!r} "
-          f"--seeds {args.seeds!r} --origin-min-ads {args.origin_min_ads}")
+          f"--seeds {args.seeds!r} --other-world {args.other_world!r} "
+          f"--origin-min-ads {args.origin_min_ads}")
     speed_runs: set[int] = set()  # id() of the runs of SPEED_WORLD
     cols = columns(args.origin_min_ads, lambda run: id(run) in speed_runs)
 
@@ -273,6 +300,21 @@ def main() -> int:
                 confounded_rows.append((label, run_one(label, params, args.origin_min_ads)))
         print()
         print_table(confounded_rows, cols)
+
+    others = [size.split("x") for size in _list(args.other_world)]
+    if others:
+        print("\n== Worlds written by other hands (benchmarks/other_world.py)")
+        other_rows: list[tuple[str, object, WorldRun]] = []
+        for per_day, days in others:
+            for seed in seeds:
+                chosen = OTHER_WORLD_SEED if seed is None else seed
+                name = f"other {per_day}x{days}"
+                run = run_one(f"{name} s{chosen}", None, args.origin_min_ads,
+                              (int(per_day), int(days), chosen))
+                other_rows.append((name, chosen, run))
+        print()
+        print_table([(f"{name} s{seed}", run) for name, seed, run in other_rows], cols)
+        precision_over_size(other_rows)
     return 0
 
 

@@ -259,11 +259,14 @@ class Weigher:
         by_rarity = self._chances(left, right) * frequency / self.values.groups
         if not self.values.independent:
             return np.clip(by_rarity, 1e-15, 1.0)
-        from scipy.stats import poisson  # heavy: loaded by linking only, not at startup
+        # The Poisson tail P(X >= bunches) is pdtrc(bunches - 1): scipy.special, not
+        # scipy.stats, whose import alone costs a second of every detection.
+        from scipy.special import pdtrc
 
         bunches = np.ceil(count / self.values.bunch)
         expected = self._expected(left, right, count, together)
-        by_count = poisson.sf(bunches - 1, np.maximum(expected, 1e-12))
+        by_count = np.where(bunches >= 1,
+                            pdtrc(np.maximum(bunches - 1, 0), np.maximum(expected, 1e-12)), 1.0)
         return np.clip(2 * np.minimum(by_rarity, by_count), 1e-15, 1.0)
 
     def agreement(self, count: Ints, rarest: Ints, left: Ints, right: Ints,

@@ -47,9 +47,14 @@ def masked(text: str, shown: Iterable[tuple[str, str]]) -> str:
         if value.isdigit():
             numbers.setdefault(value, kind)
             continue
-        for variant in dict.fromkeys((value, value.upper(), value.lower())):
-            if variant in text:
-                text = text.replace(variant, f" §{kind} ")
+        slot = f" §{kind} "
+        if value in text:
+            text = text.replace(value, slot)
+        upper, lower = value.upper(), value.lower()
+        if upper != value and upper in text:
+            text = text.replace(upper, slot)
+        if lower != value and lower in text:
+            text = text.replace(lower, slot)
     for number, kind in numbers.items():
         text = _whole_number_masked(text, number, kind)
     return text

@@ -103,8 +103,7 @@ def mentions(text: str, own: int | None) -> bytes | None:
     other than the ad's own pseudonym ``own``, distinct, as little-endian int64 bytes;
     None when there are none."""
     keys: list[int] = []
-    for match in WORD.finditer(text):
-        word = match.group()
+    for word in WORD.findall(text):
         if not word[0].isupper():
             continue
         key = _word_key(word)
