@@ -248,7 +248,12 @@ def handle_for(rng, name, city=None):
             "_" + str(rng.randint(100, 999)),
         ]
     )
-    handle = base + rng.choice(["", "_", "."]) + tail
+    return unique_handle(rng, base + rng.choice(["", "_", "."]) + tail)
+
+
+def unique_handle(rng, handle):
+    """``handle``, or with digits added if an account already holds it: one account per
+    handle (or e-mail address), as on every real service."""
     while handle in TAKEN_HANDLES:  # taken: the service offers digits, as real ones do
         handle += str(rng.randint(0, 9))
     TAKEN_HANDLES.add(handle)
@@ -603,12 +608,12 @@ def main():
             c.phones = [new_phone(rng, used_phones) for _ in range(rng.randint(3, 5))]
             c.cities = [CITIES[0]] + [pick_city(rng) for _ in range(rng.randint(2, 4))]
             rng.shuffle(c.cities)
-            c.handle = (
-                rng.choice(["t.me/", "telegram: @", "snap: "])
-                + rng.choice(["agence", "vip", "girls", "new", "love"])
+            c.handle = rng.choice(["t.me/", "telegram: @", "snap: "]) + unique_handle(
+                rng,
+                rng.choice(["agence", "vip", "girls", "new", "love"])
                 + "_"
                 + c.cities[0][2]
-                + str(rng.randint(10, 99))
+                + str(rng.randint(10, 99)),
             )
             c.emoji = rng.choice(EMOJI)
             c.base_price = rng.choice([80, 100, 120, 150])
@@ -638,8 +643,16 @@ def main():
                         name=nm,
                         age=rng.randint(20, 29),
                         minor=False,
-                        email=f"{nm.lower()}{rng.choice(['.', '_', ''])}{rng.randint(10, 9999)}@{mail_dom}",
-                        tg=f"t.me/{nm.lower()}_{rng.choice(['rdv', 'reel', 'officiel', 'vraie'])}{rng.randint(1, 99)}",
+                        email=unique_handle(
+                            rng,
+                            f"{nm.lower()}{rng.choice(['.', '_', ''])}{rng.randint(10, 9999)}",
+                        )
+                        + f"@{mail_dom}",
+                        tg="t.me/"
+                        + unique_handle(
+                            rng,
+                            f"{nm.lower()}_{rng.choice(['rdv', 'reel', 'officiel', 'vraie'])}{rng.randint(1, 99)}",
+                        ),
                     )
                 )
         ctrls[kind].append(c)

@@ -87,6 +87,17 @@ def test_a_number_used_by_several_persons_at_once_stays_one_identifier() -> None
     assert len(set(result.labels.tolist())) == 1 and result.handovers == []
 
 
+def test_a_number_given_up_by_a_worker_with_two_names_changes_hands() -> None:
+    # Her two names in turn, then, after the line was given up, a stranger in her own words.
+    ads = [Ad(first=0, last=3, keys=["phone:+33611111111"], persona=1, text=TEMPLATE),
+           Ad(first=2, last=5, keys=["phone:+33611111111"], persona=2, text=TEMPLATE),
+           Ad(first=4, last=6, keys=["phone:+33611111111"], persona=1, text=TEMPLATE),
+           Ad(first=9, last=12, keys=["phone:+33611111111"], persona=3, text=OTHER)]
+    result = link(_input(ads), SETTINGS)
+    assert [h.episodes for h in result.handovers] == [[[0, 1, 2], [3]]]
+    assert _together(result.labels, 0, 2) and not _together(result.labels, 2, 3)
+
+
 def test_a_number_rotated_among_the_persons_of_one_writer_stays_one_identifier() -> None:
     # Three names in turn on one number, days apart, each ad in the same words.
     rotated = [Ad(first=d, last=d + 1, keys=["phone:+33611111111"], persona=p, text=TEMPLATE)

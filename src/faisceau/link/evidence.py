@@ -23,8 +23,11 @@ meets others by chance more often than a small one, and is credited less for it.
 
 ``G`` and ``n`` count the networks found so far rather than groups (``counted_by``): a
 network split over several numbers does not make its own photos common. For kinds whose
-values a group draws independently (personas), the number of values in common also counts,
-against the number two groups of their sizes would share by chance (a Poisson tail).
+values a group draws independently of one another (co-location cells), the number of
+values in common also counts, against the number two groups of their sizes would share by
+chance (a Poisson tail). Personas are not such a kind: a network draws its names from its
+community's pool, so the names of two networks of one community are not independent draws
+from the country's frequencies.
 
 ``m`` is learnt from pairs that strong identifiers already join: within a strong group of
 several numbers, the ads under one number and those under another are two parts of one

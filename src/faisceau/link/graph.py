@@ -159,25 +159,47 @@ def _split_handovers(data: LinkInput, persona_of_ad: Ints, min_similarity: float
         shown = [int(persona_of_ad[a]) for a in ads]
         if len(set(shown)) < 2 or -1 in shown:
             continue
-        runs: list[list[int]] = [[ads[0]]]
-        for previous, current in itertools.pairwise(ads):
-            if persona_of_ad[current] == persona_of_ad[previous]:
-                runs[-1].append(current)
-            else:
-                runs.append([current])
-        run_personas = [int(persona_of_ad[run[0]]) for run in runs]
-        if len(set(run_personas)) != len(runs):
-            continue  # a persona comes back: several people at once, not a hand-over
-        disjoint = all(
-            max(int(data.last_day[a]) for a in before) < min(int(data.first_day[a]) for a in after)
-            for before, after in itertools.pairwise(runs))
-        if not disjoint or _runs_written_alike(data, runs, texts_of_ad, min_similarity):
+        runs = _episodes(data, ads, persona_of_ad, texts_of_ad, min_similarity)
+        if len(runs) < 2:
             continue
         episode_of = {a: i for i, run in enumerate(runs) for a in run}
         for r in rows:
             keys[r] = f"{key}#{episode_of[int(data.key_ads[r])] + 1}"
         handovers.append(Handover(key, runs))
     return keys, handovers
+
+
+def _episodes(data: LinkInput, ads: list[int], persona_of_ad: Ints,
+              texts_of_ad: dict[int, list[int]], min_similarity: float) -> list[list[int]]:
+    """The owners of one key: its ads (in time order) cut where nothing is advertised for
+    a while, the parts on either side of a cut showing different personas (an owner may use
+    two names; no persona comes back later) and texts that are not near-duplicates; parts
+    that fail either test are one owner's."""
+    segments: list[list[int]] = [[ads[0]]]
+    reach = int(data.last_day[ads[0]])
+    for ad in ads[1:]:
+        if int(data.first_day[ad]) > reach:
+            segments.append([ad])
+        else:
+            segments[-1].append(ad)
+        reach = max(reach, int(data.last_day[ad]))
+    episodes: list[list[int]] = []
+    personas: list[set[int]] = []
+    for segment in segments:
+        shown = {int(persona_of_ad[a]) for a in segment}
+        again = [i for i, seen in enumerate(personas) if seen & shown]
+        if again:  # a persona comes back: everything since is one owner's
+            first = again[0]
+            segment = [a for episode in episodes[first:] for a in episode] + segment
+            shown = set().union(*personas[first:], shown)
+            del episodes[first:], personas[first:]
+        elif episodes and _runs_written_alike(data, [episodes[-1], segment], texts_of_ad,
+                                              min_similarity):
+            segment = episodes.pop() + segment
+            shown |= personas.pop()
+        episodes.append(segment)
+        personas.append(shown)
+    return episodes
 
 
 def _texts_of_ads(data: LinkInput, ads: set[int]) -> dict[int, list[int]]:
@@ -417,8 +439,9 @@ def _parts(data: LinkInput, groups: Ints, keys: list[str]) -> tuple[Ints, Ints]:
 
 # A co-location cell: the commune in the high bits, the week in these low bits.
 WEEK_BITS = 24
-# The kinds whose values a group draws independently of one another (see ``evidence``).
-INDEPENDENT_KINDS = frozenset({"persona", "colocation"})
+# The kinds whose values a group draws independently of one another (see ``evidence``):
+# not personas, drawn from a community's pool of names.
+INDEPENDENT_KINDS = frozenset({"colocation"})
 
 
 @dataclass
