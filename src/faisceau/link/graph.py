@@ -21,7 +21,6 @@ A pure function of arrays (no store), vectorised with numpy and scipy, in three 
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -131,11 +130,8 @@ def _components(n: int, left: Ints, right: Ints) -> Ints:
 
 def _split_handovers(data: LinkInput, persona_of_ad: Ints, min_similarity: float
                      ) -> tuple[list[str], list[Handover]]:
-    """Keys after splitting those whose runs of personas say they changed hands.
-
-    A number that changed hands links two strangers, who write their own texts: runs
-    written alike (near-duplicate texts) are one controller rotating the number among the
-    persons it advertises, however distinct and disjoint the runs look."""
+    """Keys after splitting those that changed hands: each owner's ads (``_episodes``)
+    then count as an identifier of their own."""
     keys = list(data.keys)
     # Only keys shown under two personas or more can have changed hands: found with numpy,
     # so that the rows of every other key are never visited one by one.
@@ -174,7 +170,9 @@ def _episodes(data: LinkInput, ads: list[int], persona_of_ad: Ints,
     """The owners of one key: its ads (in time order) cut where nothing is advertised for
     a while, the parts on either side of a cut showing different personas (an owner may use
     two names; no persona comes back later) and texts that are not near-duplicates; parts
-    that fail either test are one owner's."""
+    that fail either test are one owner's. A number passed to a stranger links two people
+    who write their own texts; parts written alike are one controller rotating the number
+    among the persons it advertises, however distinct and disjoint they look."""
     segments: list[list[int]] = [[ads[0]]]
     reach = int(data.last_day[ads[0]])
     for ad in ads[1:]:
@@ -193,8 +191,8 @@ def _episodes(data: LinkInput, ads: list[int], persona_of_ad: Ints,
             segment = [a for episode in episodes[first:] for a in episode] + segment
             shown = set().union(*personas[first:], shown)
             del episodes[first:], personas[first:]
-        elif episodes and _runs_written_alike(data, [episodes[-1], segment], texts_of_ad,
-                                              min_similarity):
+        elif episodes and _written_alike(data, episodes[-1], segment, texts_of_ad,
+                                         min_similarity):
             segment = episodes.pop() + segment
             shown |= personas.pop()
         episodes.append(segment)
@@ -211,18 +209,17 @@ def _texts_of_ads(data: LinkInput, ads: set[int]) -> dict[int, list[int]]:
     return out
 
 
-def _runs_written_alike(data: LinkInput, runs: list[list[int]],
-                        texts_of_ad: dict[int, list[int]], min_similarity: float) -> bool:
-    """Whether a text of one run is a near-duplicate of a text of another run."""
-    versions = [[v for ad in run for v in texts_of_ad.get(ad, [])] for run in runs]
-    for before, after in itertools.combinations(versions, 2):
-        if not before or not after:
-            continue
-        left = np.repeat(np.asarray(before, dtype=np.int64), len(after))
-        right = np.tile(np.asarray(after, dtype=np.int64), len(before))
-        if (text_sim.similarity(data.signatures, left, right) >= min_similarity).any():
-            return True
-    return False
+def _written_alike(data: LinkInput, before: list[int], after: list[int],
+                   texts_of_ad: dict[int, list[int]], min_similarity: float) -> bool:
+    """Whether a text of the ads ``before`` is a near-duplicate of one of ``after``."""
+    left = [v for ad in before for v in texts_of_ad.get(ad, [])]
+    right = [v for ad in after for v in texts_of_ad.get(ad, [])]
+    if not left or not right:
+        return False
+    pairs_left = np.repeat(np.asarray(left, dtype=np.int64), len(right))
+    pairs_right = np.tile(np.asarray(right, dtype=np.int64), len(left))
+    return bool((text_sim.similarity(data.signatures, pairs_left, pairs_right)
+                 >= min_similarity).any())
 
 
 def _strong_groups(data: LinkInput, keys: list[str]) -> Ints:
