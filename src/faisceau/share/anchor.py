@@ -320,6 +320,10 @@ def _fields(line: bytes) -> dict[str, Any] | None:
             return None
     if not isinstance(fields["at"], str) or not isinstance(fields["sig"], str):
         return None
+    # Only the bytes written are the line: JSON read past spaces, tabs or another key
+    # order, which would let bytes slipped into a signed line pass for it.
+    if orjson.dumps(fields, option=orjson.OPT_SORT_KEYS) != line:
+        return None
     return fields
 
 
