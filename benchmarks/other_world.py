@@ -537,6 +537,19 @@ def main():
     }
     ads = []  # each: dict(meta, content, start, end)
 
+    def victim(pid, origin, minor_share, oldest):
+        """A person a pimp or a network advertises: a minor (stated 18 or 19) for
+        ``minor_share`` of them, else an adult of 19 to ``oldest``."""
+        minor = rng.random() < minor_share
+        stats["minor_persons"] += minor
+        return dict(
+            pid=pid,
+            origin=origin,
+            name=zipf_pick(rng, NAMES[origin]),
+            age=rng.randint(18, 19) if minor else rng.randint(19, oldest),
+            minor=minor,
+        )
+
     def new_ctrl(kind, day):
         counters[kind] += 1
         cid = f"{prefix[kind]}{counters[kind]:05d}"
@@ -588,17 +601,7 @@ def main():
             c.base_price = rng.choice([100, 120, 150, 200])
             for k in range(rng.randint(2, 4)):
                 o = origin if rng.random() < 0.7 else wchoice(rng, PIMP_ORIGINS)
-                minor = rng.random() < 0.15
-                stats["minor_persons"] += minor
-                c.persons.append(
-                    dict(
-                        pid=f"{cid}:{k}",
-                        origin=o,
-                        name=zipf_pick(rng, NAMES[o]),
-                        age=rng.randint(18, 19) if minor else rng.randint(19, 28),
-                        minor=minor,
-                    )
-                )
+                c.persons.append(victim(f"{cid}:{k}", o, 0.15, 28))
         elif kind == "network":
             comm = wchoice(rng, NET_COMMUNITIES)
             stats["networks_per_community"][comm] = stats["networks_per_community"].get(comm, 0) + 1
@@ -618,17 +621,7 @@ def main():
             c.emoji = rng.choice(EMOJI)
             c.base_price = rng.choice([80, 100, 120, 150])
             for k in range(rng.randint(6, 12)):
-                minor = rng.random() < 0.07
-                stats["minor_persons"] += minor
-                c.persons.append(
-                    dict(
-                        pid=f"{cid}:{k}",
-                        origin=comm,
-                        name=zipf_pick(rng, NAMES[comm]),
-                        age=rng.randint(18, 19) if minor else rng.randint(19, 27),
-                        minor=minor,
-                    )
-                )
+                c.persons.append(victim(f"{cid}:{k}", comm, 0.07, 27))
         else:  # scam
             c.scripts = rng.sample(SCAM_SCRIPTS, rng.randint(2, 3))
             mail_dom = rng.choice(["exemple-mail.fr", "mail.example", "courriel.example.org"])
