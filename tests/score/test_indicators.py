@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from faisceau.link import text as text_sim
+from faisceau.link.settings import load_settings as load_link_settings
 from faisceau.normalise.ad import name_key as folded_name
 from faisceau.score.combine import combine, contribution_factors, sigmoid
 from faisceau.score.cues import Cue
@@ -24,6 +25,7 @@ from faisceau.score.indicators import (
 from faisceau.score.settings import load_settings
 
 SETTINGS = load_settings()
+LINK_SETTINGS = load_link_settings()
 PERMUTATIONS, BANDS = 32, 8
 
 
@@ -88,6 +90,7 @@ def scoring_input(ads: list[Ad]) -> ScoringInput:
         version_ads=ints(list(range(len(ads)))),
         signatures=text_sim.as_matrix([b or empty for b in blobs], PERMUTATIONS),
         has_text=np.asarray([b is not None for b in blobs], dtype=np.bool_), bands=BANDS,
+        near_duplicate=LINK_SETTINGS.min_similarity,
         mention_ads=ints([r[0] for r in said]), mention_names=ints([r[1] for r in said]))
 
 

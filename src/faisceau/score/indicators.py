@@ -62,8 +62,9 @@ class ScoringInput:
     signatures: text_sim.SignatureArray
     has_text: Bools
     bands: int
-    # Estimated Jaccard similarity at which two texts are near-duplicates (linking's).
-    near_duplicate: float = 0.6
+    # Estimated Jaccard similarity at which two texts are near-duplicates (linking's
+    # ``min_similarity``: one threshold for both).
+    near_duplicate: float
     # Capitalised words of each ad's text that are pseudonyms of the data: (ad position,
     # name id as in ``name``).
     mention_ads: Ints = field(default_factory=lambda: np.empty(0, dtype=np.int64))
