@@ -330,3 +330,31 @@ def test_upgrading_to_features_again_recomputes_them_once_and_changes_no_network
         assert set(conn.execute(text("SELECT ad_pk, network_id FROM ad_network"))) == members
     assert {n: s[:5] for n, s in _scores(store).items()} == {n: s[:5] for n, s in before.items()}
     store.dispose()
+
+
+def test_a_name_said_by_an_earlier_version_of_an_ad_still_makes_one_person(
+        tmp_path: Path, store_settings: Settings) -> None:
+    # One worker, one number, two names: her first ad said her other name, then was edited.
+    def line(ad_id: str, day: int, name: str, text: str) -> str:
+        return json.dumps({
+            "ad_id": ad_id, "source": "annonces-exemple",
+            "seen_at": f"2026-03-0{day}T08:00:00Z", "posted_at": "2026-03-01",
+            "url": f"https://annonces.example/a/{ad_id}", "title": f"{name}, 33 ans",
+            "text": text, "name": name, "age": "33", "location": "Cannes",
+            "phone": "06 12 34 56 78"})
+
+    crawl = tmp_path / "crawl.jsonl"
+    crawl.write_text("\n".join([
+        line("1", 1, "Carla", "Bonjour, je suis Priscila. Je reçois à Cannes sur rendez-vous."),
+        line("1", 2, "Carla", "Carla, indépendante. Je me déplace à votre hôtel."),
+        line("2", 2, "Priscila", "Priscila, indépendante. Appelez-moi, pas de numéro masqué."),
+    ]) + "\n", encoding="utf-8")
+    store = open_store(store_settings)
+    with Ingestor(store, images=False).session() as ingestor:
+        ingestor.ingest_paths([crawl])
+    detect_and_score(store)
+    with store.begin() as conn:
+        indicators = [json.loads(r[0]) for r in conn.execute(text(
+            "SELECT indicators FROM network_score WHERE ads = 2"))]
+    store.dispose()
+    assert len(indicators) == 1 and "several_persons_per_contact" not in indicators[0]
